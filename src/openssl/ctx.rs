@@ -1,0 +1,120 @@
+//! What the shim keeps on each `SSL_CTX`, in OpenSSL's ex_data, freed with the context.
+
+use std::ffi::{c_int, c_long, c_void};
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
+use once_cell::sync::Lazy;
+use openssl_sys::{CRYPTO_EX_DATA, SSL_CTX};
+
+use crate::ticket::KeyRing;
+
+use super::sys::CRYPTO_get_ex_new_index;
+use super::{real, ticket_cb};
+
+/// `CRYPTO_EX_INDEX_SSL_CTX`.
+const CRYPTO_EX_INDEX_SSL_CTX: c_int = 1;
+
+/// Per-context state. Created once per context, never replaced, freed by OpenSSL's
+/// ex_data free callback when the context is freed.
+#[derive(Default)]
+pub struct CtxState {
+    /// The ring whose keys seal and open this context's tickets.
+    pub ring: ArcSwapOption<KeyRing>,
+}
+
+unsafe extern "C" fn free_state(
+    _parent: *mut c_void,
+    ptr: *mut c_void,
+    _ad: *mut CRYPTO_EX_DATA,
+    _idx: c_int,
+    _argl: c_long,
+    _argp: *mut c_void,
+) {
+    if ptr.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: non-NULL values in this slot are only ever set by `ctx_state` from
+        // `Box::into_raw`, and OpenSSL calls this exactly once when the context dies.
+        drop(unsafe { Box::from_raw(ptr.cast::<CtxState>()) });
+    });
+}
+
+static CTX_INDEX: Lazy<c_int> = Lazy::new(|| {
+    // SAFETY: registers a new ex_data index with a free callback of the right prototype.
+    unsafe {
+        CRYPTO_get_ex_new_index(
+            CRYPTO_EX_INDEX_SSL_CTX,
+            0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            Some(free_state),
+        )
+    }
+});
+
+/// The shim's state on `ctx`, if it has any.
+///
+/// # Safety
+/// `ctx` is a live `SSL_CTX`. The reference is valid until the context is freed.
+pub unsafe fn ctx_state<'a>(ctx: *const SSL_CTX) -> Option<&'a CtxState> {
+    if ctx.is_null() || *CTX_INDEX < 0 {
+        return None;
+    }
+    // SAFETY: `ctx` is live (caller) and the index is ours.
+    let p = unsafe { openssl_sys::SSL_CTX_get_ex_data(ctx, *CTX_INDEX) };
+    // SAFETY: non-NULL values in our slot are `Box<CtxState>` pointers that live as long as
+    // the context.
+    unsafe { p.cast::<CtxState>().as_ref() }
+}
+
+/// The shim's state on `ctx`, created on first use.
+///
+/// # Safety
+/// `ctx` is a live `SSL_CTX`, not being configured concurrently by another thread (as for
+/// every OpenSSL setter).
+pub unsafe fn ctx_state_or_create<'a>(ctx: *mut SSL_CTX) -> Option<&'a CtxState> {
+    // SAFETY: forwarded contract.
+    if let Some(state) = unsafe { ctx_state(ctx) } {
+        return Some(state);
+    }
+    if *CTX_INDEX < 0 {
+        return None;
+    }
+    let raw = Box::into_raw(Box::<CtxState>::default());
+    // SAFETY: `ctx` is live; on success OpenSSL owns `raw` and frees it via `free_state`.
+    if unsafe { openssl_sys::SSL_CTX_set_ex_data(ctx, *CTX_INDEX, raw.cast()) } != 1 {
+        // SAFETY: OpenSSL did not take it; we still own `raw`.
+        drop(unsafe { Box::from_raw(raw) });
+        return None;
+    }
+    // SAFETY: `raw` is now owned by the context and lives until it is freed.
+    unsafe { raw.as_ref() }
+}
+
+/// Errors of [`use_keyring`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachError {
+    /// libssl's setter could not be found or refused.
+    OpenSsl,
+}
+
+/// Makes `ring` seal and open the tickets of `ctx`: installs the EVP ticket-key callback
+/// with libssl's real setter, and keeps a reference to the ring on the context.
+///
+/// # Safety
+/// `ctx` is a live `SSL_CTX` not being configured concurrently by another thread.
+pub unsafe fn use_keyring(ctx: *mut SSL_CTX, ring: Arc<KeyRing>) -> Result<(), AttachError> {
+    // SAFETY: forwarded contract.
+    let state = unsafe { ctx_state_or_create(ctx) }.ok_or(AttachError::OpenSsl)?;
+    let set = real::real().set_ticket_key_evp_cb.ok_or(AttachError::OpenSsl)?;
+    state.ring.store(Some(ring));
+    // SAFETY: `ctx` is live and the callback has the prototype libssl expects.
+    if unsafe { set(ctx, Some(ticket_cb::ticket_key_evp_cb)) } != 1 {
+        state.ring.store(None);
+        return Err(AttachError::OpenSsl);
+    }
+    Ok(())
+}

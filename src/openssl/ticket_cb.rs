@@ -1,0 +1,186 @@
+//! The ticket-key callback: OpenSSL asks it for a key to seal a new ticket (`enc == 1`) or
+//! for the key named in a ticket it received (`enc == 0`).
+//!
+//! Contract (openssl-hooks.md section 2): return 1 to issue or accept, 2 to accept and issue
+//! a fresh ticket, 0 for no ticket / unknown key (full handshake), negative for a fatal error.
+
+use std::ffi::{c_int, c_uint};
+
+use once_cell::sync::Lazy;
+use openssl_sys::{EVP_CIPHER, EVP_CIPHER_CTX, EVP_MAC_CTX, OSSL_PARAM, SSL};
+
+use super::sys::{
+    EVP_CIPHER_fetch, EVP_DecryptInit_ex, EVP_EncryptInit_ex, EVP_MAC_CTX_set_params, RAND_bytes, SSL_get_SSL_CTX,
+    SSL_version,
+};
+
+use crate::ticket::{KeySize, TicketKey, ring};
+
+use super::ctx::ctx_state;
+
+const TLS1_3_VERSION: c_int = 0x0304;
+const OSSL_PARAM_UTF8_STRING: c_uint = 4;
+const OSSL_PARAM_OCTET_STRING: c_uint = 5;
+const OSSL_PARAM_UNMODIFIED: usize = usize::MAX;
+
+/// AES-128-CBC and AES-256-CBC, fetched once per process (OpenSSL's own ticket path
+/// fetches its cipher for every ticket).
+struct Ciphers {
+    aes128: *const EVP_CIPHER,
+    aes256: *const EVP_CIPHER,
+}
+
+// SAFETY: fetched EVP_CIPHER objects are immutable, reference-counted and documented as
+// shareable between threads.
+unsafe impl Send for Ciphers {}
+// SAFETY: as above.
+unsafe impl Sync for Ciphers {}
+
+static CIPHERS: Lazy<Ciphers> = Lazy::new(|| {
+    // SAFETY: NULL library context and properties mean the defaults; names are NUL-terminated.
+    let aes128 = unsafe { EVP_CIPHER_fetch(std::ptr::null_mut(), c"AES-128-CBC".as_ptr(), std::ptr::null()) };
+    // SAFETY: as above.
+    let aes256 = unsafe { EVP_CIPHER_fetch(std::ptr::null_mut(), c"AES-256-CBC".as_ptr(), std::ptr::null()) };
+    Ciphers { aes128, aes256 }
+});
+
+fn cipher(size: KeySize) -> *const EVP_CIPHER {
+    match size {
+        KeySize::Aes128 => CIPHERS.aes128,
+        KeySize::Aes256 => CIPHERS.aes256,
+    }
+}
+
+/// Keys the MAC context with `key`'s HMAC-SHA256 key.
+///
+/// # Safety
+/// `hctx` is the live `EVP_MAC_CTX` OpenSSL handed to the callback.
+unsafe fn key_mac(hctx: *mut EVP_MAC_CTX, key: &TicketKey) -> bool {
+    let hmac = key.hmac_key();
+    let params = [
+        OSSL_PARAM {
+            key: c"key".as_ptr(),
+            data_type: OSSL_PARAM_OCTET_STRING,
+            data: hmac.as_ptr().cast_mut().cast(),
+            data_size: hmac.len(),
+            return_size: OSSL_PARAM_UNMODIFIED,
+        },
+        OSSL_PARAM {
+            key: c"digest".as_ptr(),
+            data_type: OSSL_PARAM_UTF8_STRING,
+            data: c"SHA256".as_ptr().cast_mut().cast(),
+            data_size: 6,
+            return_size: OSSL_PARAM_UNMODIFIED,
+        },
+        OSSL_PARAM {
+            key: std::ptr::null(),
+            data_type: 0,
+            data: std::ptr::null_mut(),
+            data_size: 0,
+            return_size: 0,
+        },
+    ];
+    // SAFETY: `hctx` is live (caller); the parameter array is END-terminated and its data
+    // outlives the call, which copies the key.
+    unsafe { EVP_MAC_CTX_set_params(hctx, params.as_ptr()) == 1 }
+}
+
+/// The EVP ticket-key callback installed on contexts that use a key ring.
+///
+/// # Safety
+/// Called by libssl with the arguments of its contract: `key_name` points to 16 bytes and
+/// `iv` to `EVP_MAX_IV_LENGTH` bytes, writable when `enc == 1`, readable otherwise.
+pub unsafe extern "C" fn ticket_key_evp_cb(
+    s: *mut SSL,
+    key_name: *mut u8,
+    iv: *mut u8,
+    cctx: *mut EVP_CIPHER_CTX,
+    hctx: *mut EVP_MAC_CTX,
+    enc: c_int,
+) -> c_int {
+    // A panic must not unwind into libssl: answer "no ticket" / "unknown key" instead.
+    std::panic::catch_unwind(|| {
+        // SAFETY: forwarded contract of this callback.
+        unsafe { ticket_key(s, key_name, iv, cctx, hctx, enc) }
+    })
+    .unwrap_or(0)
+}
+
+/// # Safety
+/// As for [`ticket_key_evp_cb`].
+unsafe fn ticket_key(
+    s: *mut SSL,
+    key_name: *mut u8,
+    iv: *mut u8,
+    cctx: *mut EVP_CIPHER_CTX,
+    hctx: *mut EVP_MAC_CTX,
+    enc: c_int,
+) -> c_int {
+    if s.is_null() || key_name.is_null() || iv.is_null() || cctx.is_null() || hctx.is_null() {
+        return 0;
+    }
+    // SAFETY: `s` is the live connection being handshaken.
+    let ctx = unsafe { SSL_get_SSL_CTX(s) };
+    // SAFETY: `ctx` is live as long as `s` is.
+    let Some(ring) = (unsafe { ctx_state(ctx) }).and_then(|st| st.ring.load_full()) else {
+        return 0;
+    };
+    let snapshot = ring.load();
+    let now = ring::now();
+    if enc == 1 {
+        let Some(entry) = snapshot.encrypting(now) else {
+            return 0;
+        };
+        let key = &entry.key;
+        // SAFETY: `key_name` points to 16 writable bytes (contract).
+        unsafe { std::ptr::copy_nonoverlapping(key.name().0.as_ptr(), key_name, 16) };
+        // SAFETY: `iv` points to at least 16 writable bytes (contract).
+        if unsafe { RAND_bytes(iv, 16) } != 1 {
+            return -1;
+        }
+        // SAFETY: live contexts from libssl; the cipher was fetched once; key and IV are
+        // the cipher's lengths.
+        if unsafe {
+            EVP_EncryptInit_ex(
+                cctx,
+                cipher(key.size()),
+                std::ptr::null_mut(),
+                key.aes_key().as_ptr(),
+                iv,
+            )
+        } != 1
+        {
+            return -1;
+        }
+        // SAFETY: `hctx` is live (contract).
+        if !unsafe { key_mac(hctx, key) } {
+            return -1;
+        }
+        return 1;
+    }
+    let mut name = [0u8; 16];
+    // SAFETY: `key_name` points to the ticket's 16 name bytes (contract).
+    unsafe { std::ptr::copy_nonoverlapping(key_name, name.as_mut_ptr(), 16) };
+    let Ok(found) = snapshot.find(&name, now) else { return 0 };
+    let key = found.key;
+    // SAFETY: live contexts from libssl; `iv` points into the ticket's 16 IV bytes.
+    if unsafe {
+        EVP_DecryptInit_ex(
+            cctx,
+            cipher(key.size()),
+            std::ptr::null_mut(),
+            key.aes_key().as_ptr(),
+            iv,
+        )
+    } != 1
+    {
+        return -1;
+    }
+    // SAFETY: `hctx` is live (contract).
+    if !unsafe { key_mac(hctx, key) } {
+        return -1;
+    }
+    // SAFETY: `s` is live.
+    let tls13 = unsafe { SSL_version(s) } == TLS1_3_VERSION;
+    if found.renew || tls13 { 2 } else { 1 }
+}

@@ -1,0 +1,254 @@
+//! One ticket key: a 16-byte name, an HMAC-SHA256 key and an AES key.
+
+use std::fmt;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Length of a key name, the first 16 bytes of every ticket.
+pub const NAME_LEN: usize = 16;
+
+/// The public name of a ticket key. Not secret: it travels in every ticket and is what
+/// logs, metrics and the CLI show (in hex).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyName(pub [u8; NAME_LEN]);
+
+impl KeyName {
+    /// The name as 32 lowercase hex digits.
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+}
+
+impl fmt::Display for KeyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for KeyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyName({self})")
+    }
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The cipher strength of a key: its AES and HMAC keys are both this long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeySize {
+    /// AES-128-CBC with a 16-byte HMAC key: the 48-byte key files.
+    Aes128,
+    /// AES-256-CBC with a 32-byte HMAC key: the 80-byte key files (OpenSSL's default).
+    Aes256,
+}
+
+impl KeySize {
+    /// Length of the AES key and of the HMAC key, in bytes.
+    pub const fn secret_len(self) -> usize {
+        match self {
+            KeySize::Aes128 => 16,
+            KeySize::Aes256 => 32,
+        }
+    }
+
+    /// Length of a whole key file entry: name, HMAC key and AES key.
+    pub const fn file_len(self) -> usize {
+        NAME_LEN + 2 * self.secret_len()
+    }
+
+    /// The size whose file entry is `len` bytes long, if any.
+    pub const fn from_file_len(len: usize) -> Option<KeySize> {
+        match len {
+            48 => Some(KeySize::Aes128),
+            80 => Some(KeySize::Aes256),
+            _ => None,
+        }
+    }
+}
+
+/// Which part of a key a problem is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyPart {
+    /// The 16-byte name.
+    Name,
+    /// The HMAC-SHA256 key.
+    Hmac,
+    /// The AES key.
+    Aes,
+}
+
+impl fmt::Display for KeyPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyPart::Name => "key name",
+            KeyPart::Hmac => "HMAC key",
+            KeyPart::Aes => "AES key",
+        })
+    }
+}
+
+/// Why a key's parts were refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartError {
+    /// The HMAC and AES keys are not both 16 or both 32 bytes.
+    Size,
+    /// A part is one byte repeated (all zero, say): guessable.
+    Weak(KeyPart),
+}
+
+/// A session-ticket key. The secret parts are wiped when it is dropped and never shown by
+/// `Debug`.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct TicketKey {
+    #[zeroize(skip)]
+    name: KeyName,
+    #[zeroize(skip)]
+    size: KeySize,
+    hmac: [u8; 32],
+    aes: [u8; 32],
+}
+
+impl TicketKey {
+    /// Builds a key from its parts; `hmac` and `aes` must both be 16 or both 32 bytes, and
+    /// no part may be a single repeated byte.
+    pub fn from_parts(name: &[u8; NAME_LEN], hmac: &[u8], aes: &[u8]) -> Result<Self, PartError> {
+        let size = match (hmac.len(), aes.len()) {
+            (16, 16) => KeySize::Aes128,
+            (32, 32) => KeySize::Aes256,
+            _ => return Err(PartError::Size),
+        };
+        for (part, bytes) in [(KeyPart::Name, &name[..]), (KeyPart::Hmac, hmac), (KeyPart::Aes, aes)] {
+            if is_repeated_byte(bytes) {
+                return Err(PartError::Weak(part));
+            }
+        }
+        let mut key = TicketKey {
+            name: KeyName(*name),
+            size,
+            hmac: [0; 32],
+            aes: [0; 32],
+        };
+        if let (Some(h), Some(a)) = (key.hmac.get_mut(..hmac.len()), key.aes.get_mut(..aes.len())) {
+            h.copy_from_slice(hmac);
+            a.copy_from_slice(aes);
+        }
+        Ok(key)
+    }
+
+    /// A fresh key from the operating system's random source.
+    pub fn generate(size: KeySize) -> Result<Self, getrandom::Error> {
+        loop {
+            let mut buf = zeroize::Zeroizing::new([0u8; 80]);
+            getrandom::fill(&mut buf[..])?;
+            let n = size.secret_len();
+            let (name, rest) = buf.split_at(NAME_LEN);
+            let (hmac, rest) = rest.split_at(n);
+            let name: &[u8; NAME_LEN] = name.try_into().unwrap_or(&[0; NAME_LEN]);
+            if let Ok(key) = TicketKey::from_parts(name, hmac, &rest[..n]) {
+                return Ok(key);
+            }
+        }
+    }
+
+    /// The key's public name.
+    pub fn name(&self) -> &KeyName {
+        &self.name
+    }
+
+    /// AES-128 or AES-256.
+    pub fn size(&self) -> KeySize {
+        self.size
+    }
+
+    /// The HMAC-SHA256 key (16 or 32 bytes).
+    pub fn hmac_key(&self) -> &[u8] {
+        self.hmac.get(..self.size.secret_len()).unwrap_or(&[])
+    }
+
+    /// The AES key (16 or 32 bytes).
+    pub fn aes_key(&self) -> &[u8] {
+        self.aes.get(..self.size.secret_len()).unwrap_or(&[])
+    }
+}
+
+impl fmt::Debug for TicketKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TicketKey")
+            .field("name", &self.name)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+fn is_repeated_byte(bytes: &[u8]) -> bool {
+    match bytes.split_first() {
+        Some((first, rest)) => rest.iter().all(|b| b == first),
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let key = TicketKey::from_parts(&[7; 16], &[0xAB; 32], &[0xCD; 32]);
+        assert_eq!(key.err(), Some(PartError::Weak(KeyPart::Name)));
+        let mut name = [0u8; 16];
+        name[0] = 1;
+        let hmac: Vec<u8> = (0..32).collect();
+        let aes: Vec<u8> = (100..132).collect();
+        let key = TicketKey::from_parts(&name, &hmac, &aes).unwrap();
+        let shown = format!("{key:?}");
+        assert!(shown.contains("01000000000000000000000000000000"), "{shown}");
+        assert!(
+            !shown.contains("646566") && !shown.contains("000102") && !shown.contains('['),
+            "{shown}"
+        );
+        assert_eq!(key.hmac_key(), &hmac[..]);
+        assert_eq!(key.aes_key(), &aes[..]);
+        assert_eq!(key.size(), KeySize::Aes256);
+    }
+
+    #[test]
+    fn weak_and_badly_sized_parts_are_refused() {
+        let name = *b"0123456789abcdef";
+        let good: Vec<u8> = (0..16).collect();
+        assert_eq!(
+            TicketKey::from_parts(&name, &[0; 16], &good).err(),
+            Some(PartError::Weak(KeyPart::Hmac))
+        );
+        assert_eq!(
+            TicketKey::from_parts(&name, &good, &[9; 16]).err(),
+            Some(PartError::Weak(KeyPart::Aes))
+        );
+        assert_eq!(
+            TicketKey::from_parts(&name, &good, &good[..8]).err(),
+            Some(PartError::Size)
+        );
+        let key = TicketKey::from_parts(&name, &good, &good).unwrap();
+        assert_eq!(key.size(), KeySize::Aes128);
+        assert_eq!(key.aes_key().len(), 16);
+    }
+
+    #[test]
+    fn generated_keys_differ() {
+        let a = TicketKey::generate(KeySize::Aes256).unwrap();
+        let b = TicketKey::generate(KeySize::Aes256).unwrap();
+        assert_ne!(a.name(), b.name());
+        assert_ne!(a.aes_key(), b.aes_key());
+        assert_eq!(TicketKey::generate(KeySize::Aes128).unwrap().hmac_key().len(), 16);
+    }
+}
