@@ -1,10 +1,14 @@
 //! tlsext-shim: managed TLS session-ticket keys and SNI routing for unmodified OpenSSL 3
 //! servers.
 //!
-//! Unsafe code lives only in [`openssl`] (the one place that talks to libssl), [`ffi`] (the
-//! C API of our own `tlsext_*` names) and `preload` (the OpenSSL-named exports). The core
-//! modules ([`ticket`]) are pure Rust and forbid unsafe code.
+//! The core modules ([`ticket`], [`config`]) are pure Rust, forbid unsafe code and know
+//! nothing of C or libssl. Unsafe code lives only in [`openssl`] (the one place that talks to
+//! libssl), [`ffi`] (the C API of our own `tlsext_*` names) and `preload` (the OpenSSL-named
+//! exports). The `cbindgen:ignore` markers keep the core's Rust items out of the C header.
 
+/// cbindgen:ignore
+pub mod config;
 pub mod ffi;
 pub mod openssl;
+/// cbindgen:ignore
 pub mod ticket;

@@ -34,6 +34,19 @@ pub enum KeyFormat {
 }
 
 impl KeyFormat {
+    /// Every format, in the order the documentation lists them.
+    pub const ALL: [KeyFormat; 4] = [
+        KeyFormat::Auto,
+        KeyFormat::Nginx,
+        KeyFormat::Haproxy,
+        KeyFormat::Openssl,
+    ];
+
+    /// The format called `name` (exact lowercase), if there is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
     /// The lowercase name used in configuration.
     pub fn as_str(self) -> &'static str {
         match self {
