@@ -9,6 +9,9 @@
 /// cbindgen:ignore
 pub mod config;
 pub mod ffi;
+/// cbindgen:ignore
+#[macro_use]
+pub mod log;
 pub mod openssl;
 /// cbindgen:ignore
 pub mod ticket;

@@ -6,10 +6,10 @@
 //! resolved with `dlsym(RTLD_NEXT, ..)`; when libssl was loaded before us (or late, by
 //! `dlopen`) that finds nothing and we ask the already-loaded `libssl.so.3` directly.
 
-use std::ffi::{CStr, c_int, c_long, c_void};
+use std::ffi::{CStr, c_char, c_int, c_long, c_void};
 
 use once_cell::sync::Lazy;
-use openssl_sys::{EVP_CIPHER_CTX, EVP_MAC_CTX, SSL, SSL_CTX};
+use openssl_sys::{EVP_CIPHER_CTX, EVP_MAC_CTX, SSL, SSL_CTX, SSL_METHOD};
 
 /// `SSL_CTX_set_tlsext_ticket_key_evp_cb`'s callback type.
 pub type TicketKeyEvpCb = unsafe extern "C" fn(
@@ -21,12 +21,24 @@ pub type TicketKeyEvpCb = unsafe extern "C" fn(
     enc: c_int,
 ) -> c_int;
 
+/// `SSL_CTX_set_client_hello_cb`'s callback type.
+pub type ClientHelloCb = unsafe extern "C" fn(s: *mut SSL, al: *mut c_int, arg: *mut c_void) -> c_int;
+
 type SetTicketKeyEvpCb = unsafe extern "C" fn(*mut SSL_CTX, Option<TicketKeyEvpCb>) -> c_int;
+type CtxNew = unsafe extern "C" fn(*const SSL_METHOD) -> *mut SSL_CTX;
+type CtxNewEx = unsafe extern "C" fn(*mut c_void, *const c_char, *const SSL_METHOD) -> *mut SSL_CTX;
+type SetClientHelloCb = unsafe extern "C" fn(*mut SSL_CTX, Option<ClientHelloCb>, *mut c_void);
 type CtxCtrl = unsafe extern "C" fn(*mut SSL_CTX, c_int, c_long, *mut c_void) -> c_long;
 type CtxCallbackCtrl = unsafe extern "C" fn(*mut SSL_CTX, c_int, Option<unsafe extern "C" fn()>) -> c_long;
 
 /// The real libssl functions that this library also exports.
 pub struct Real {
+    /// `SSL_CTX_new`.
+    pub ctx_new: Option<CtxNew>,
+    /// `SSL_CTX_new_ex`.
+    pub ctx_new_ex: Option<CtxNewEx>,
+    /// `SSL_CTX_set_client_hello_cb`.
+    pub set_client_hello_cb: Option<SetClientHelloCb>,
     /// `SSL_CTX_set_tlsext_ticket_key_evp_cb`.
     pub set_ticket_key_evp_cb: Option<SetTicketKeyEvpCb>,
     /// `SSL_CTX_ctrl`.
@@ -68,6 +80,9 @@ macro_rules! real_fn {
 }
 
 static REAL: Lazy<Real> = Lazy::new(|| Real {
+    ctx_new: real_fn!(c"SSL_CTX_new", CtxNew),
+    ctx_new_ex: real_fn!(c"SSL_CTX_new_ex", CtxNewEx),
+    set_client_hello_cb: real_fn!(c"SSL_CTX_set_client_hello_cb", SetClientHelloCb),
     set_ticket_key_evp_cb: real_fn!(c"SSL_CTX_set_tlsext_ticket_key_evp_cb", SetTicketKeyEvpCb),
     ctx_ctrl: real_fn!(c"SSL_CTX_ctrl", CtxCtrl),
     ctx_callback_ctrl: real_fn!(c"SSL_CTX_callback_ctrl", CtxCallbackCtrl),

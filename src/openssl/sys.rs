@@ -5,7 +5,7 @@
 
 use std::ffi::{c_char, c_int, c_long, c_void};
 
-use openssl_sys::{CRYPTO_EX_DATA, EVP_CIPHER, EVP_CIPHER_CTX, EVP_MAC_CTX, OSSL_PARAM, SSL, SSL_CTX};
+use openssl_sys::{CRYPTO_EX_DATA, EVP_CIPHER, EVP_CIPHER_CTX, EVP_MAC_CTX, OSSL_PARAM, SSL, SSL_CTX, SSL_SESSION};
 
 /// `CRYPTO_EX_free`.
 pub type ExFree = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
@@ -38,4 +38,7 @@ unsafe extern "C" {
     pub fn RAND_bytes(buf: *mut u8, num: c_int) -> c_int;
     pub fn SSL_get_SSL_CTX(ssl: *const SSL) -> *mut SSL_CTX;
     pub fn SSL_version(ssl: *const SSL) -> c_int;
+    pub fn SSL_get_session(ssl: *const SSL) -> *mut SSL_SESSION;
+    pub fn SSL_SESSION_get_timeout(s: *const SSL_SESSION) -> c_long;
+    pub fn SSL_SESSION_set_timeout(s: *mut SSL_SESSION, t: c_long) -> c_long;
 }

@@ -4,14 +4,15 @@
 //! Contract (openssl-hooks.md section 2): return 1 to issue or accept, 2 to accept and issue
 //! a fresh ticket, 0 for no ticket / unknown key (full handshake), negative for a fatal error.
 
-use std::ffi::{c_int, c_uint};
+use std::ffi::{c_int, c_long, c_uint};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use once_cell::sync::Lazy;
+use once_cell::sync::{Lazy, OnceCell};
 use openssl_sys::{EVP_CIPHER, EVP_CIPHER_CTX, EVP_MAC_CTX, OSSL_PARAM, SSL};
 
 use super::sys::{
     EVP_CIPHER_fetch, EVP_DecryptInit_ex, EVP_EncryptInit_ex, EVP_MAC_CTX_set_params, RAND_bytes, SSL_get_SSL_CTX,
-    SSL_version,
+    SSL_SESSION_get_timeout, SSL_SESSION_set_timeout, SSL_get_session, SSL_version,
 };
 
 use crate::ticket::{KeySize, TicketKey, ring};
@@ -19,6 +20,48 @@ use crate::ticket::{KeySize, TicketKey, ring};
 use super::ctx::ctx_state;
 
 const TLS1_3_VERSION: c_int = 0x0304;
+
+/// Work the preload layer does first on every ticket operation (a lazy key-source check).
+static BEFORE_TICKET: OnceCell<fn()> = OnceCell::new();
+/// A cap on ticket lifetimes in seconds, 0 for none.
+static LIFETIME_CAP: AtomicU64 = AtomicU64::new(0);
+
+/// Registers `hook` to run at the start of every ticket operation (first caller wins).
+pub fn set_before_ticket_hook(hook: fn()) {
+    let _ = BEFORE_TICKET.set(hook);
+}
+
+/// Caps the lifetime of issued tickets at `secs` (0: no cap beyond the session timeout).
+pub fn set_lifetime_cap(secs: u64) {
+    LIFETIME_CAP.store(secs, Ordering::Relaxed);
+}
+
+/// Lowers the session's timeout, which OpenSSL sends as the ticket's lifetime hint, to the
+/// encrypting key's remaining decrypt life and the configured cap.
+///
+/// # Safety
+/// `s` is the live connection being handshaken.
+unsafe fn apply_lifetime(s: *mut SSL, decrypt_left: Option<u64>) {
+    let cap = LIFETIME_CAP.load(Ordering::Relaxed);
+    let limit = match (decrypt_left, cap) {
+        (None, 0) => return,
+        (Some(left), 0) => left,
+        (None, cap) => cap,
+        (Some(left), cap) => left.min(cap),
+    };
+    // SAFETY: `s` is live (caller).
+    let session = unsafe { SSL_get_session(s) };
+    if session.is_null() {
+        return;
+    }
+    // SAFETY: `session` is the connection's live session.
+    let current = unsafe { SSL_SESSION_get_timeout(session) };
+    let limit = c_long::try_from(limit.max(1)).unwrap_or(c_long::MAX);
+    if current > limit {
+        // SAFETY: as above.
+        unsafe { SSL_SESSION_set_timeout(session, limit) };
+    }
+}
 const OSSL_PARAM_UTF8_STRING: c_uint = 4;
 const OSSL_PARAM_OCTET_STRING: c_uint = 5;
 const OSSL_PARAM_UNMODIFIED: usize = usize::MAX;
@@ -119,6 +162,9 @@ unsafe fn ticket_key(
     if s.is_null() || key_name.is_null() || iv.is_null() || cctx.is_null() || hctx.is_null() {
         return 0;
     }
+    if let Some(hook) = BEFORE_TICKET.get() {
+        hook();
+    }
     // SAFETY: `s` is the live connection being handshaken.
     let ctx = unsafe { SSL_get_SSL_CTX(s) };
     // SAFETY: `ctx` is live as long as `s` is.
@@ -132,6 +178,9 @@ unsafe fn ticket_key(
             return 0;
         };
         let key = &entry.key;
+        let until = entry.policy.decrypt.until;
+        // SAFETY: `s` is live (contract).
+        unsafe { apply_lifetime(s, (until != ring::UnixTime::MAX).then(|| until.saturating_sub(now))) };
         // SAFETY: `key_name` points to 16 writable bytes (contract).
         unsafe { std::ptr::copy_nonoverlapping(key.name().0.as_ptr(), key_name, 16) };
         // SAFETY: `iv` points to at least 16 writable bytes (contract).

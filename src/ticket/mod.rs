@@ -8,6 +8,7 @@ pub mod format;
 pub mod key;
 pub mod ring;
 pub mod seal;
+pub mod source;
 
 pub use error::{KeyError, Location, TicketError};
 pub use format::{KeyFormat, Layout, ParsedKeys};
