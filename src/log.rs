@@ -23,11 +23,21 @@ pub fn enabled(level: LogLevel) -> bool {
 
 /// Writes one line at `level`, if enabled.
 pub fn write(level: LogLevel, msg: std::fmt::Arguments<'_>) {
-    if !enabled(level) {
-        return;
+    if enabled(level) {
+        emit(level, level.as_str(), msg);
     }
+}
+
+/// Writes one line tagged `notice` that is shown at the default level (warn) and above:
+/// for the few lines an operator should always see, such as the startup line.
+pub fn notice(msg: std::fmt::Arguments<'_>) {
+    if enabled(LogLevel::Warn) {
+        emit(LogLevel::Info, "notice", msg);
+    }
+}
+
+fn emit(level: LogLevel, tag: &str, msg: std::fmt::Arguments<'_>) {
     let pid = std::process::id();
-    let tag = level.as_str();
     if TARGET.load(Ordering::Relaxed) == 1 {
         // RFC 3164 over the local socket: facility daemon (3), the level's severity.
         let severity = match level {

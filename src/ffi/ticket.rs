@@ -39,6 +39,9 @@ unsafe fn input<'a>(ptr: *const u8, len: usize) -> Option<&'a [u8]> {
 /// # Safety
 /// `out` is NULL or points to `out_cap` writable bytes; `out_len` is writable.
 unsafe fn output(data: &[u8], out: *mut u8, out_cap: usize, out_len: *mut usize) -> tlsext_result {
+    if out.is_null() && out_cap != 0 {
+        return super::result::null_parameter("out");
+    }
     // SAFETY: `out_len` is non-NULL and writable (checked by the callers, caller's contract).
     unsafe { out_len.write(data.len()) };
     if data.len() > out_cap || (out.is_null() && !data.is_empty()) {
@@ -81,6 +84,9 @@ pub unsafe extern "C" fn tlsext_ticket_seal(
         };
         if plaintext.len() > ticket::seal::MAX_PLAINTEXT {
             return ticket_error(ticket::TicketError::TooLarge);
+        }
+        if out.is_null() && out_cap != 0 {
+            return super::result::null_parameter("out");
         }
         let needed = ticket::sealed_len(plaintext.len());
         if needed > out_cap || out.is_null() {

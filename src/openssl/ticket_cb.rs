@@ -11,8 +11,8 @@ use once_cell::sync::{Lazy, OnceCell};
 use openssl_sys::{EVP_CIPHER, EVP_CIPHER_CTX, EVP_MAC_CTX, OSSL_PARAM, SSL};
 
 use super::sys::{
-    EVP_CIPHER_fetch, EVP_DecryptInit_ex, EVP_EncryptInit_ex, EVP_MAC_CTX_set_params, RAND_bytes, SSL_get_SSL_CTX,
-    SSL_SESSION_get_timeout, SSL_SESSION_set_timeout, SSL_get_session, SSL_version,
+    EVP_CIPHER_fetch, EVP_DecryptInit_ex, EVP_EncryptInit_ex, EVP_MAC_CTX_set_params, RAND_bytes,
+    SSL_SESSION_get_timeout, SSL_SESSION_set_timeout, SSL_get_SSL_CTX, SSL_get_session, SSL_version,
 };
 
 use crate::ticket::{KeySize, TicketKey, ring};

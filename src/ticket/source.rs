@@ -103,7 +103,12 @@ pub struct FileSource {
 impl FileSource {
     /// A source not yet looked at: the first poll loads it.
     pub fn new(path: PathBuf, format: KeyFormat) -> Self {
-        FileSource { path, format, last: None, failing: false }
+        FileSource {
+            path,
+            format,
+            last: None,
+            failing: false,
+        }
     }
 
     /// The path watched.
@@ -115,7 +120,11 @@ impl FileSource {
     pub fn poll(&mut self) -> Poll {
         let sig = Signature::of(&self.path);
         if self.last.as_ref() == Some(&sig) {
-            return if self.failing { Poll::StillFailing } else { Poll::Unchanged };
+            return if self.failing {
+                Poll::StillFailing
+            } else {
+                Poll::Unchanged
+            };
         }
         let result = format::load_path(&self.path, self.format);
         // A writer may still be busy: take the signature again, and if it moved, look again
@@ -181,14 +190,18 @@ mod tests {
         assert_eq!(loaded(src.poll()).keys[0].name(), k3.name());
         // Half-written: reported once, then quiet until it changes.
         std::fs::write(&f, &b3[..40]).unwrap();
-        let Poll::Failed(e) = src.poll() else { panic!("expected Failed") };
+        let Poll::Failed(e) = src.poll() else {
+            panic!("expected Failed")
+        };
         assert!(e.to_string().contains("40 bytes"), "{e}");
         assert!(matches!(src.poll(), Poll::StillFailing));
         std::fs::write(&f, &b3).unwrap();
         assert_eq!(loaded(src.poll()).keys[0].name(), k3.name());
         // Deleted.
         std::fs::remove_file(&f).unwrap();
-        let Poll::Failed(e) = src.poll() else { panic!("expected Failed") };
+        let Poll::Failed(e) = src.poll() else {
+            panic!("expected Failed")
+        };
         assert!(e.to_string().contains("ticket.key: cannot read"), "{e}");
         assert!(matches!(src.poll(), Poll::StillFailing));
         std::fs::remove_dir_all(&d).unwrap();
