@@ -15,6 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/ssl.h>
+#if defined(TLSEXT_SHIM_DROPIN)
+/* The real functions below replace OpenSSL's macros of the same names. */
+#undef SSL_CTX_set_tlsext_ticket_key_cb
+#undef SSL_CTX_set_tlsext_servername_callback
+#endif
 
 // What a `tlsext_*` call did. The numbers are part of the ABI: they never change and are
 // never reused.
@@ -214,6 +219,32 @@ enum tlsext_result tlsext_ticket_open_ex(const struct tlsext_keyring *ring,
                                          size_t out_cap,
                                          size_t *out_len,
                                          struct tlsext_ticket_info *info);
+
+#if defined(TLSEXT_SHIM_DROPIN)
+// OpenSSL's `SSL_CTX_set_tlsext_ticket_key_cb` macro as a real function (declared by
+// `tlsext_shim.h` when `TLSEXT_SHIM_DROPIN` is defined before including it): installs the
+// legacy ticket-key callback, exactly as `SSL_CTX_callback_ctrl(ctx, 72, cb)`. Returns 1 on
+// success.
+//
+// # Safety
+// As for OpenSSL's macro: `ctx` is a live context.
+long SSL_CTX_set_tlsext_ticket_key_cb(SSL_CTX *ctx, int (*cb)(SSL *s,
+                                                              uint8_t *key_name,
+                                                              uint8_t *iv,
+                                                              EVP_CIPHER_CTX *cctx,
+                                                              HMAC_CTX *hctx,
+                                                              int enc));
+#endif
+
+#if defined(TLSEXT_SHIM_DROPIN)
+// OpenSSL's `SSL_CTX_set_tlsext_servername_callback` macro as a real function (declared
+// by `tlsext_shim.h` when `TLSEXT_SHIM_DROPIN` is defined): installs the servername
+// callback, exactly as `SSL_CTX_callback_ctrl(ctx, 53, cb)`. Returns 1 on success.
+//
+// # Safety
+// As for OpenSSL's macro: `ctx` is a live context.
+long SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, int (*cb)(SSL *s, int *al, void *arg));
+#endif
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -3,8 +3,8 @@
 //!
 //! The core modules ([`ticket`], [`codec`], [`sni`], [`config`]) are pure Rust, forbid unsafe code and know
 //! nothing of C or libssl. Unsafe code lives only in [`openssl`] (the one place that talks to
-//! libssl), [`ffi`] (the C API of our own `tlsext_*` names) and `preload` (the OpenSSL-named
-//! exports). The `cbindgen:ignore` markers keep the core's Rust items out of the C header.
+//! libssl), [`ffi`] (the C API of our own `tlsext_*` names) and [`preload`] (the
+//! OpenSSL-named exports). The `cbindgen:ignore` markers keep the core's Rust items out of the C header.
 
 /// cbindgen:ignore
 pub mod codec;
@@ -15,6 +15,7 @@ pub mod ffi;
 #[macro_use]
 pub mod log;
 pub mod openssl;
+pub mod preload;
 /// cbindgen:ignore
 pub mod sni;
 /// cbindgen:ignore

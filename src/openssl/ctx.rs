@@ -21,6 +21,8 @@ const CRYPTO_EX_INDEX_SSL_CTX: c_int = 1;
 pub struct CtxState {
     /// The ring whose keys seal and open this context's tickets.
     pub ring: ArcSwapOption<KeyRing>,
+    /// Whether the log already said that the application's own ticket keys are set aside.
+    pub app_tickets_noted: std::sync::atomic::AtomicBool,
 }
 
 unsafe extern "C" fn free_state(

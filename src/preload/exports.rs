@@ -1,0 +1,180 @@
+//! libssl's own names, exported by this library. Each forwards to the real function (see
+//! [`crate::openssl::real`]) and adds the shim's part only when the shim is configured; a
+//! panic in the shim's part is caught and the call behaves as plain OpenSSL.
+
+use std::ffi::{c_char, c_int, c_long, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use openssl_sys::{SSL_CTX, SSL_METHOD};
+
+use crate::openssl::real::{self, ClientHelloCb, TicketKeyEvpCb};
+use crate::openssl::{ctx_state, use_keyring};
+
+use super::shim;
+
+/// `SSL_CTRL_SET_TLSEXT_SERVERNAME_CB`.
+pub(super) const CTRL_SET_TLSEXT_SERVERNAME_CB: c_int = 53;
+/// `SSL_CTRL_SET_TLSEXT_TICKET_KEYS`.
+const CTRL_SET_TLSEXT_TICKET_KEYS: c_int = 59;
+/// `SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB`.
+pub(super) const CTRL_SET_TLSEXT_TICKET_KEY_CB: c_int = 72;
+
+/// Sets up the shim's part of a context libssl just created.
+///
+/// # Safety
+/// `ctx` is NULL or a live context no other thread knows yet.
+unsafe fn after_ctx_new(ctx: *mut SSL_CTX) {
+    if ctx.is_null() {
+        return;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        let Some(tickets) = shim().and_then(|s| s.tickets.as_ref()) else {
+            return;
+        };
+        // SAFETY: `ctx` is live (caller). `SSL_CTX_new` may reach us twice for one context
+        // (through `SSL_CTX_new_ex`); the second time finds the ring already there.
+        if unsafe { ctx_state(ctx) }.is_some_and(|st| st.ring.load().is_some()) {
+            return;
+        }
+        // SAFETY: as above.
+        if unsafe { use_keyring(ctx, tickets.ring().clone()) }.is_err() {
+            log_error!("could not install the ticket-key callback; this context keeps OpenSSL's own ticket keys");
+        }
+    }));
+}
+
+/// Whether the shim manages the tickets of `ctx`; if so, says once per context that the
+/// application's own `what` is set aside.
+///
+/// # Safety
+/// `ctx` is NULL or a live context.
+unsafe fn managed_tickets(ctx: *const SSL_CTX, what: &str) -> bool {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `ctx` is NULL or live (caller).
+        let Some(state) = (unsafe { ctx_state(ctx) }) else {
+            return false;
+        };
+        if state.ring.load().is_none() {
+            return false;
+        }
+        if !state.app_tickets_noted.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            crate::log::notice(format_args!(
+                "the application set its own {what}; the shim's managed keys serve this context's tickets"
+            ));
+        }
+        true
+    }))
+    .unwrap_or(false)
+}
+
+/// `SSL_CTX_new`: libssl's, plus the shim's ticket keys when configured.
+///
+/// # Safety
+/// As for OpenSSL's `SSL_CTX_new`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn SSL_CTX_new(method: *const SSL_METHOD) -> *mut SSL_CTX {
+    let Some(f) = real::real().ctx_new else {
+        return std::ptr::null_mut();
+    };
+    // SAFETY: forwards the caller's arguments to libssl's own function.
+    let ctx = unsafe { f(method) };
+    // SAFETY: `ctx` is NULL or the new context.
+    unsafe { after_ctx_new(ctx) };
+    ctx
+}
+
+/// `SSL_CTX_new_ex`: libssl's, plus the shim's ticket keys when configured.
+///
+/// # Safety
+/// As for OpenSSL's `SSL_CTX_new_ex`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn SSL_CTX_new_ex(
+    libctx: *mut c_void,
+    propq: *const c_char,
+    method: *const SSL_METHOD,
+) -> *mut SSL_CTX {
+    let Some(f) = real::real().ctx_new_ex else {
+        return std::ptr::null_mut();
+    };
+    // SAFETY: forwards the caller's arguments to libssl's own function.
+    let ctx = unsafe { f(libctx, propq, method) };
+    // SAFETY: `ctx` is NULL or the new context.
+    unsafe { after_ctx_new(ctx) };
+    ctx
+}
+
+/// `SSL_CTX_ctrl`: libssl's, except that setting ticket keys (cmd 59) on a context whose
+/// tickets the shim manages succeeds without replacing the managed keys.
+///
+/// # Safety
+/// As for OpenSSL's `SSL_CTX_ctrl`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn SSL_CTX_ctrl(ctx: *mut SSL_CTX, cmd: c_int, larg: c_long, parg: *mut c_void) -> c_long {
+    if cmd == CTRL_SET_TLSEXT_TICKET_KEYS
+        && !parg.is_null()
+        && larg == 80
+        // SAFETY: `ctx` is NULL or live (caller).
+        && unsafe { managed_tickets(ctx, "ticket keys (SSL_CTX_set_tlsext_ticket_keys)") }
+    {
+        return 1;
+    }
+    let Some(f) = real::real().ctx_ctrl else { return 0 };
+    // SAFETY: forwards the caller's arguments to libssl's own function.
+    unsafe { f(ctx, cmd, larg, parg) }
+}
+
+/// `SSL_CTX_callback_ctrl`: libssl's, except that installing a legacy ticket-key callback
+/// (cmd 72) on a context whose tickets the shim manages succeeds without replacing the
+/// shim's callback.
+///
+/// # Safety
+/// As for OpenSSL's `SSL_CTX_callback_ctrl`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn SSL_CTX_callback_ctrl(
+    ctx: *mut SSL_CTX,
+    cmd: c_int,
+    fp: Option<unsafe extern "C" fn()>,
+) -> c_long {
+    if cmd == CTRL_SET_TLSEXT_TICKET_KEY_CB
+        && fp.is_some()
+        // SAFETY: `ctx` is NULL or live (caller).
+        && unsafe { managed_tickets(ctx, "ticket-key callback (SSL_CTX_set_tlsext_ticket_key_cb)") }
+    {
+        return 1;
+    }
+    let Some(f) = real::real().ctx_callback_ctrl else {
+        return 0;
+    };
+    // SAFETY: forwards the caller's arguments to libssl's own function.
+    unsafe { f(ctx, cmd, fp) }
+}
+
+/// `SSL_CTX_set_tlsext_ticket_key_evp_cb`: libssl's, except on a context whose tickets the
+/// shim manages, where it succeeds and the shim's keys keep serving.
+///
+/// # Safety
+/// As for OpenSSL's `SSL_CTX_set_tlsext_ticket_key_evp_cb`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx: *mut SSL_CTX, cb: Option<TicketKeyEvpCb>) -> c_int {
+    // SAFETY: `ctx` is NULL or live (caller).
+    if cb.is_some() && unsafe { managed_tickets(ctx, "ticket-key callback (SSL_CTX_set_tlsext_ticket_key_evp_cb)") } {
+        return 1;
+    }
+    let Some(f) = real::real().set_ticket_key_evp_cb else {
+        return 0;
+    };
+    // SAFETY: forwards the caller's arguments to libssl's own function.
+    unsafe { f(ctx, cb) }
+}
+
+/// `SSL_CTX_set_client_hello_cb`: libssl's.
+///
+/// # Safety
+/// As for OpenSSL's `SSL_CTX_set_client_hello_cb`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn SSL_CTX_set_client_hello_cb(ctx: *mut SSL_CTX, cb: Option<ClientHelloCb>, arg: *mut c_void) {
+    if let Some(f) = real::real().set_client_hello_cb {
+        // SAFETY: forwards the caller's arguments to libssl's own function.
+        unsafe { f(ctx, cb, arg) }
+    }
+}
