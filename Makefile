@@ -3,7 +3,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build release header lint test rust-tests c-tests valgrind clean
+.PHONY: all build release header lint test rust-tests c-tests valgrind demo clean
 
 all: build
 
@@ -30,7 +30,12 @@ c-tests: build
 valgrind: build
 	$(MAKE) -C c-tests valgrind
 
-test: lint rust-tests c-tests valgrind
+# Two preloaded `openssl s_server`s sharing a key directory: cross-server resumption, a
+# live rotation and a retired key, with a table of what happened.
+demo: build
+	bash tests/demo/demo.sh
+
+test: lint rust-tests c-tests valgrind demo
 	@echo "make test: all suites passed"
 
 clean:
