@@ -4,13 +4,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{KeySource, TicketSettings};
-use crate::ticket::source::{FileSource, Poll};
+use std::num::NonZeroU64;
+use std::path::PathBuf;
+
+use crate::ticket::chain::{Chain, Seed};
+use crate::ticket::source::{FileSource, Poll, Signature};
 use crate::ticket::{KeyRing, Snapshot, ring};
 
 /// Where the keys come from.
 enum Source {
     /// A key file or directory.
     File(FileSource),
+    /// `auto` (a random start) or `seed:PATH` (a shared start): a hash chain of keys, one per
+    /// rotation epoch.
+    Chain {
+        chain: Option<Chain>,
+        /// The seed file for `seed:` mode, and what it looked like when last read.
+        seed: Option<(PathBuf, Option<Signature>)>,
+        /// The epoch of the keys in the ring.
+        epoch: Option<u64>,
+    },
 }
 
 /// The ring every managed context uses, and its source.
@@ -41,10 +54,32 @@ impl TicketManager {
                 Source::File(FileSource::new(p.clone(), t.format)),
                 format!("{} ({} format)", p.display(), t.format.as_str()),
             ),
-            KeySource::Auto | KeySource::Seed(_) => {
-                log_error!("TLSEXT_SHIM_TICKET_KEYS: auto and seed: modes are not available in this build");
-                return None;
+            KeySource::Auto => {
+                let rotate = NonZeroU64::new(t.rotate.as_secs()).unwrap_or(NonZeroU64::MIN);
+                let chain = match Chain::new_random(rotate, ring::now()) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        log_error!("auto ticket keys: the random source failed ({e}); tickets are off");
+                        None
+                    }
+                };
+                (
+                    Source::Chain {
+                        chain,
+                        seed: None,
+                        epoch: None,
+                    },
+                    format!("auto (a key chain from a random secret, rotated every {}s)", rotate),
+                )
             }
+            KeySource::Seed(p) => (
+                Source::Chain {
+                    chain: None,
+                    seed: Some((p.clone(), None)),
+                    epoch: None,
+                },
+                format!("seed file {} (a shared key chain)", p.display()),
+            ),
         };
         let manager = TicketManager {
             ring: Arc::new(KeyRing::new()),
@@ -95,6 +130,7 @@ impl TicketManager {
     fn poll_now(&self) {
         let Ok(mut source) = self.source.try_lock() else { return };
         match &mut *source {
+            Source::Chain { chain, seed, epoch } => self.poll_chain(chain, seed, epoch),
             Source::File(f) => match f.poll() {
                 Poll::Unchanged | Poll::StillFailing => {}
                 Poll::Loaded(parsed) => {
@@ -116,6 +152,45 @@ impl TicketManager {
                 }
             },
         }
+    }
+}
+
+impl TicketManager {
+    fn poll_chain(
+        &self,
+        chain: &mut Option<Chain>,
+        seed: &mut Option<(PathBuf, Option<Signature>)>,
+        epoch: &mut Option<u64>,
+    ) {
+        if let Some((path, last)) = seed {
+            let sig = Signature::of(path);
+            if last.as_ref() != Some(&sig) {
+                *last = Some(sig);
+                match Seed::load(path) {
+                    Ok(s) => {
+                        *chain = Some(Chain::from_seed(s));
+                        *epoch = None;
+                    }
+                    Err(e) if chain.is_some() => log_error!("{e}; keeping the keys derived before"),
+                    Err(e) => log_error!("{e}; tickets are off until the seed file is fixed"),
+                }
+            }
+        }
+        let Some(chain) = chain else { return };
+        let now = ring::now();
+        let current = chain.epoch(now);
+        if *epoch == Some(current) {
+            return;
+        }
+        let snapshot = chain.snapshot(now);
+        log_info!(
+            "ticket keys for rotation epoch {current}: encrypting key {}, {} key(s) in the ring, next rotation at {}",
+            encrypting_name(&snapshot),
+            snapshot.len(),
+            chain.next_rotation(now)
+        );
+        self.ring.store(snapshot);
+        *epoch = Some(current);
     }
 }
 

@@ -3,6 +3,7 @@
 //! Pure Rust: nothing here knows about C or libssl.
 #![forbid(unsafe_code)]
 
+pub mod chain;
 pub mod error;
 pub mod format;
 pub mod key;
@@ -10,6 +11,7 @@ pub mod ring;
 pub mod seal;
 pub mod source;
 
+pub use chain::{Chain, Seed, SeedError};
 pub use error::{KeyError, Location, TicketError};
 pub use format::{KeyFormat, Layout, ParsedKeys};
 pub use key::{KeyName, KeySize, TicketKey};
