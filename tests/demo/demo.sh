@@ -69,8 +69,10 @@ connect() { # label server port version sess_in sess_out
   printf '%-30s %-8s %-7s %-7s %s\n' "$label" "$server" "${ver#-}" "${result:-failed}" "$key" >>"$work/rows"
   echo "$result $key"
 }
+passed=0
 expect() { # actual-result expected-result what
-  [ "${1%% *}" = "$2" ] || { echo "demo: expected $2, got '${1%% *}' ($3)" >&2; exit 1; }
+  [ "${1%% *}" = "$2" ] || { echo "demo: expected $2, got '${1%% *}' ($3)" >&2; echo "demo: $passed passed, 1 failed"; exit 1; }
+  passed=$((passed + 1))
 }
 keyname() { # file -> hex name of the 80-byte nginx-format key in it
   head -c 16 "$1" | od -An -tx1 | tr -d ' \n'
@@ -89,6 +91,7 @@ for ver in -tls1_2 -tls1_3; do
   r=$(connect "after rotation: old ticket" server2 "$p2" $ver "$work/s1$ver" "$work/r$ver")
   expect "$r" Reused "old ticket after rotation"
   [ "${r#* }" = "$second" ] || { echo "demo: the old ticket was not renewed under the new key ($r)" >&2; exit 1; }
+  passed=$((passed + 1))
 done
 
 rm "$work/keys/10-first.key"                            # retire the first key
@@ -106,3 +109,4 @@ echo "What the servers logged:"
 grep -h "tlsext-shim" "$work/server1.log" "$work/server2.log" | sed 's/\[[0-9]*\]//' | sort | uniq -c
 echo
 echo "demo: OK - two servers shared keys, resumed each other's tickets, rotated live and retired a key."
+echo "demo: $passed passed, 0 failed"
