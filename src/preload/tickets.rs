@@ -88,13 +88,8 @@ impl TicketManager {
             interval_ms: u64::try_from(t.reload_interval.as_millis()).unwrap_or(u64::MAX),
             describe,
         };
+        // Every failure below logs its own single line (naming the file and the reason).
         manager.poll_now();
-        if manager.ring.is_empty() {
-            log_error!(
-                "no usable ticket keys at startup: tickets are off until {} is fixed",
-                manager.describe
-            );
-        }
         Some(manager)
     }
 
@@ -145,7 +140,7 @@ impl TicketManager {
                 }
                 Poll::Failed(e) => {
                     if self.ring.is_empty() {
-                        log_error!("{e}");
+                        log_error!("{e}; tickets are off (full handshakes) until it is fixed");
                     } else {
                         log_error!("{e}; keeping the {} key(s) loaded before", self.ring.len());
                     }
