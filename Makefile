@@ -21,7 +21,7 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-rust-tests:
+rust-tests: build
 	$(CARGO) test
 
 c-tests: build
