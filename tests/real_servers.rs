@@ -475,6 +475,33 @@ fn shim_s_server_resumes_and_rotates() {
     }
 }
 
+#[test]
+fn shim_lifetime_hint_is_capped_by_the_configured_lifetime() {
+    require!("openssl");
+    let dir = TempDir::new("t-lifetime");
+    let cert = Cert::localhost(dir.path());
+    let keys = dir.subdir("keys");
+    write_nginx_key(&keys.join("01.key"), 80);
+    let server =
+        SServer::start(SServerOpts::new(&cert).env(Env::shim(&keys).set("TLSEXT_SHIM_TICKET_LIFETIME", "90s")));
+    let stock = SServer::start(SServerOpts::new(&cert).env(Env::stock()));
+    for tls in Tls::BOTH {
+        let capped = issue(server.port(), tls, &sess(&dir, "cap", tls));
+        assert!(!capped.tickets.is_empty(), "no ticket issued ({tls:?})");
+        assert!(
+            capped.tickets.iter().all(|t| t.lifetime == 90),
+            "hint not capped: {:?}",
+            capped.tickets.iter().map(|t| t.lifetime).collect::<Vec<_>>()
+        );
+        let plain = issue(stock.port(), tls, &sess(&dir, "stock", tls));
+        assert!(
+            plain.tickets.iter().all(|t| t.lifetime == 7200),
+            "stock s_server hint changed"
+        );
+        resume(server.port(), tls, &sess(&dir, "cap", tls)).assert_resumed(tls, "capped ticket still resumes");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 7. Passthrough
 
