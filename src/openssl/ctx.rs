@@ -2,6 +2,7 @@
 
 use std::ffi::{c_int, c_long, c_void};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arc_swap::ArcSwapOption;
 use once_cell::sync::Lazy;
@@ -9,8 +10,10 @@ use openssl_sys::{CRYPTO_EX_DATA, SSL_CTX};
 
 use crate::ticket::KeyRing;
 
+use super::real::ClientHelloCb;
+use super::sni::SniRouter;
 use super::sys::CRYPTO_get_ex_new_index;
-use super::{real, ticket_cb};
+use super::{real, sni, ticket_cb};
 
 /// `CRYPTO_EX_INDEX_SSL_CTX`.
 const CRYPTO_EX_INDEX_SSL_CTX: c_int = 1;
@@ -23,7 +26,48 @@ pub struct CtxState {
     pub ring: ArcSwapOption<KeyRing>,
     /// Whether the log already said that the application's own ticket keys are set aside.
     pub app_tickets_noted: std::sync::atomic::AtomicBool,
+    /// SNI routing, when configured for this context.
+    pub sni: ArcSwapOption<SniRouter>,
+    /// The application's servername callback (a function pointer, 0 for none).
+    app_servername_cb: AtomicUsize,
+    /// The application's ClientHello callback and its argument.
+    app_client_hello: ArcSwapOption<(usize, usize)>,
 }
+
+impl CtxState {
+    /// Records the application's servername callback (OpenSSL keeps its argument).
+    pub fn set_app_servername(&self, cb: Option<ServernameCb>) {
+        self.app_servername_cb
+            .store(cb.map_or(0, |f| f as usize), Ordering::Release);
+    }
+
+    /// The application's servername callback.
+    pub fn app_servername(&self) -> Option<ServernameCb> {
+        let raw = self.app_servername_cb.load(Ordering::Acquire);
+        // SAFETY: non-zero values were stored from a `ServernameCb` by `set_app_servername`.
+        (raw != 0).then(|| unsafe { std::mem::transmute::<usize, ServernameCb>(raw) })
+    }
+
+    /// Records the application's ClientHello callback and argument.
+    pub fn set_app_client_hello(&self, cb: Option<ClientHelloCb>, arg: *mut c_void) {
+        self.app_client_hello
+            .store(cb.map(|f| Arc::new((f as usize, arg as usize))));
+    }
+
+    /// The application's ClientHello callback and argument.
+    pub fn app_client_hello(&self) -> Option<(ClientHelloCb, *mut c_void)> {
+        self.app_client_hello.load().as_ref().map(|pair| {
+            // SAFETY: stored from a `ClientHelloCb` by `set_app_client_hello`.
+            (
+                unsafe { std::mem::transmute::<usize, ClientHelloCb>(pair.0) },
+                pair.1 as *mut c_void,
+            )
+        })
+    }
+}
+
+/// The servername callback type (`SSL_CTX_set_tlsext_servername_callback`).
+pub type ServernameCb = unsafe extern "C" fn(*mut openssl_sys::SSL, *mut c_int, *mut c_void) -> c_int;
 
 unsafe extern "C" fn free_state(
     _parent: *mut c_void,
@@ -116,6 +160,33 @@ pub unsafe fn use_keyring(ctx: *mut SSL_CTX, ring: Arc<KeyRing>) -> Result<(), A
     // SAFETY: `ctx` is live and the callback has the prototype libssl expects.
     if unsafe { set(ctx, Some(ticket_cb::ticket_key_evp_cb)) } != 1 {
         state.ring.store(None);
+        return Err(AttachError::OpenSsl);
+    }
+    Ok(())
+}
+
+/// Routes this context's connections by SNI with `router`: installs the shim's ClientHello
+/// and servername callbacks with libssl's real setters. Callbacks the application installs
+/// afterwards (through this library's exports) are kept and called for names the shim does
+/// not serve.
+///
+/// # Safety
+/// `ctx` is a live `SSL_CTX` not being configured concurrently by another thread.
+pub unsafe fn use_sni(ctx: *mut SSL_CTX, router: Arc<SniRouter>) -> Result<(), AttachError> {
+    // SAFETY: forwarded contract.
+    let state = unsafe { ctx_state_or_create(ctx) }.ok_or(AttachError::OpenSsl)?;
+    let r = real::real();
+    let (Some(set_ch), Some(cb_ctrl)) = (r.set_client_hello_cb, r.ctx_callback_ctrl) else {
+        return Err(AttachError::OpenSsl);
+    };
+    state.sni.store(Some(router));
+    // SAFETY: `ctx` is live; the callback has libssl's prototype; the argument is unused.
+    unsafe { set_ch(ctx, Some(sni::client_hello_cb), std::ptr::null_mut()) };
+    // SAFETY: cmd 53 stores a servername callback of this prototype.
+    let fp = unsafe { std::mem::transmute::<ServernameCb, unsafe extern "C" fn()>(sni::servername_cb) };
+    // SAFETY: `ctx` is live.
+    if unsafe { cb_ctrl(ctx, 53, Some(fp)) } != 1 {
+        state.sni.store(None);
         return Err(AttachError::OpenSsl);
     }
     Ok(())

@@ -171,7 +171,12 @@ unsafe fn ticket_key(
     let Some(ring) = (unsafe { ctx_state(ctx) }).and_then(|st| st.ring.load_full()) else {
         return 0;
     };
-    let snapshot = ring.load();
+    // A connection the shim routed to a vhost uses that vhost's own keys.
+    // SAFETY: `s` is live.
+    let snapshot = match unsafe { super::sni::choice(s) } {
+        Some(vhost) => vhost.keys(&ring),
+        None => ring.snapshot(),
+    };
     let now = ring::now();
     if enc == 1 {
         let Some(entry) = snapshot.encrypting(now) else {

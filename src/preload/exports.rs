@@ -7,8 +7,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use openssl_sys::{SSL_CTX, SSL_METHOD};
 
+use crate::openssl::ctx::ServernameCb;
 use crate::openssl::real::{self, ClientHelloCb, TicketKeyEvpCb};
-use crate::openssl::{ctx_state, use_keyring};
+use crate::openssl::{ctx_state, use_keyring, use_sni};
 
 use super::shim;
 
@@ -28,9 +29,17 @@ unsafe fn after_ctx_new(ctx: *mut SSL_CTX) {
         return;
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        let Some(tickets) = shim().and_then(|s| s.tickets.as_ref()) else {
-            return;
-        };
+        let Some(shim) = shim() else { return };
+        if let Some(router) = &shim.sni {
+            // SAFETY: `ctx` is live (caller); a second call for the same context is harmless.
+            if unsafe { ctx_state(ctx) }.is_none_or(|st| st.sni.load().is_none())
+                // SAFETY: as above.
+                && unsafe { use_sni(ctx, router.clone()) }.is_err()
+            {
+                log_error!("could not install SNI routing on a context; it keeps the server's own");
+            }
+        }
+        let Some(tickets) = shim.tickets.as_ref() else { return };
         // SAFETY: `ctx` is live (caller). `SSL_CTX_new` may reach us twice for one context
         // (through `SSL_CTX_new_ex`); the second time finds the ring already there.
         if unsafe { ctx_state(ctx) }.is_some_and(|st| st.ring.load().is_some()) {
@@ -135,6 +144,19 @@ pub unsafe extern "C" fn SSL_CTX_callback_ctrl(
     cmd: c_int,
     fp: Option<unsafe extern "C" fn()>,
 ) -> c_long {
+    if cmd == CTRL_SET_TLSEXT_SERVERNAME_CB {
+        // SAFETY: `ctx` is NULL or live (caller).
+        if let Some(state) = unsafe { ctx_state(ctx) } {
+            // SAFETY: cmd 53 carries a servername callback cast to `void (*)(void)`.
+            let cb = fp.map(|f| unsafe { std::mem::transmute::<unsafe extern "C" fn(), ServernameCb>(f) });
+            state.set_app_servername(cb);
+            if state.sni.load().is_some() {
+                // The shim's trampoline stays installed and calls this one for names it does
+                // not serve.
+                return 1;
+            }
+        }
+    }
     if cmd == CTRL_SET_TLSEXT_TICKET_KEY_CB
         && fp.is_some()
         // SAFETY: `ctx` is NULL or live (caller).
@@ -167,12 +189,21 @@ pub unsafe extern "C" fn SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx: *mut SSL_CTX,
     unsafe { f(ctx, cb) }
 }
 
-/// `SSL_CTX_set_client_hello_cb`: libssl's.
+/// `SSL_CTX_set_client_hello_cb`: libssl's, except on a context with SNI routing, where the
+/// callback is kept and called by the shim's own for names the shim does not serve.
 ///
 /// # Safety
 /// As for OpenSSL's `SSL_CTX_set_client_hello_cb`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn SSL_CTX_set_client_hello_cb(ctx: *mut SSL_CTX, cb: Option<ClientHelloCb>, arg: *mut c_void) {
+    // SAFETY: `ctx` is NULL or live (caller).
+    if let Some(state) = unsafe { ctx_state(ctx) } {
+        state.set_app_client_hello(cb, arg);
+        if state.sni.load().is_some() {
+            // The shim's callback stays installed and calls this one for names it does not serve.
+            return;
+        }
+    }
     if let Some(f) = real::real().set_client_hello_cb {
         // SAFETY: forwards the caller's arguments to libssl's own function.
         unsafe { f(ctx, cb, arg) }

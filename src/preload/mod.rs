@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use once_cell::sync::OnceCell;
 
-use crate::config::{LogLevel, Settings};
+use crate::config::{KeySource, LogLevel, Settings};
+use crate::openssl::sni::SniRouter;
+use crate::openssl::vhost::{VhostFinding, check_vhost_files};
 
 pub use tickets::TicketManager;
 
@@ -24,8 +26,10 @@ pub use tickets::TicketManager;
 pub struct Shim {
     /// The settings in force.
     pub settings: Settings,
-    /// Ticket keys, when configured.
+    /// Ticket keys, when configured (always, when SNI routing is).
     pub tickets: Option<Arc<TicketManager>>,
+    /// SNI routing, when vhosts are configured.
+    pub sni: Option<Arc<SniRouter>>,
 }
 
 static SHIM: OnceCell<Option<Shim>> = OnceCell::new();
@@ -49,13 +53,53 @@ fn init() -> Option<Shim> {
         return None;
     }
     crate::log::init(settings.log.level, settings.log.to);
-    let tickets = TicketManager::from_settings(&settings.tickets).map(Arc::new);
+    let sni = build_router(&settings);
+    let mut ticket_settings = settings.tickets.clone();
+    if sni.is_some() && ticket_settings.keys == KeySource::None {
+        // Tickets must be bound to their vhost, which needs keys the shim controls.
+        ticket_settings.keys = KeySource::Auto;
+    }
+    let tickets = TicketManager::from_settings(&ticket_settings).map(Arc::new);
     if let Some(t) = &tickets {
         crate::openssl::ticket_cb::set_lifetime_cap(settings.tickets.lifetime.map_or(0, |d| d.as_secs().max(1)));
         crate::openssl::ticket_cb::set_before_ticket_hook(poll_tickets);
         crate::log::notice(format_args!("active; ticket keys: {}", t.describe()));
     }
-    Some(Shim { settings, tickets })
+    if let Some(r) = &sni {
+        crate::log::notice(format_args!(
+            "active; SNI routing for {} vhost(s){}",
+            r.len(),
+            if settings.sni.strict { ", strict" } else { "" }
+        ));
+    }
+    Some(Shim { settings, tickets, sni })
+}
+
+/// The vhosts of the configuration; a vhost whose files cannot be used is left out (its
+/// names go to the server's own handling) with one error line naming it.
+fn build_router(settings: &Settings) -> Option<Arc<SniRouter>> {
+    if settings.sni.vhosts.is_empty() {
+        return None;
+    }
+    let interval = u64::try_from(settings.tickets.reload_interval.as_millis()).unwrap_or(u64::MAX);
+    let router = SniRouter::new(interval);
+    router.set_strict(settings.sni.strict);
+    for (i, v) in settings.sni.vhosts.iter().enumerate() {
+        let which = format!("sni.vhost[{i}] ({})", v.names.first().map_or("", String::as_str));
+        let (certs, findings) = check_vhost_files(&v.names, &v.cert, &v.key);
+        for f in &findings {
+            match f {
+                VhostFinding::Error(e) => log_error!("{which}: {e}; this vhost is not served"),
+                VhostFinding::NameNotCovered(n) => log_warn!("{which}: the certificate does not cover {n}"),
+                VhostFinding::ExpiresSoon(d) => log_warn!("{which}: the certificate expires in {d} day(s)"),
+            }
+        }
+        let Some(certs) = certs else { continue };
+        if let Err(e) = router.add(v.names.clone(), certs, Some((v.cert.clone(), v.key.clone()))) {
+            log_error!("{which}: {e}; this vhost is not served");
+        }
+    }
+    Some(Arc::new(router))
 }
 
 fn poll_tickets() {

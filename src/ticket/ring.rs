@@ -77,9 +77,22 @@ pub struct RingKey {
 }
 
 /// An immutable set of keys; what a handshake sees from start to end.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Snapshot {
     keys: Vec<RingKey>,
+    generation: u64,
+}
+
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Snapshot::new(Vec::new())
+    }
 }
 
 /// A key found for a ticket.
@@ -96,7 +109,30 @@ pub struct Found<'a> {
 impl Snapshot {
     /// A snapshot of `keys`, each with its policy.
     pub fn new(keys: Vec<RingKey>) -> Self {
-        Snapshot { keys }
+        Snapshot {
+            keys,
+            generation: next_generation(),
+        }
+    }
+
+    /// A number no other snapshot in this process has: tells whether something derived from a
+    /// snapshot is still current.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The same ring with every key derived for `label` (see [`TicketKey::derive`]) and the
+    /// same policies: a vhost's own keys.
+    pub fn derive(&self, label: &[u8]) -> Snapshot {
+        Snapshot::new(
+            self.keys
+                .iter()
+                .map(|k| RingKey {
+                    key: k.key.derive(label),
+                    policy: k.policy,
+                })
+                .collect(),
+        )
     }
 
     /// A snapshot of parsed keys: the designated key encrypts, the others only decrypt.
@@ -115,7 +151,7 @@ impl Snapshot {
                 },
             })
             .collect();
-        Snapshot { keys }
+        Snapshot::new(keys)
     }
 
     /// The keys in ring order.
@@ -241,7 +277,7 @@ impl KeyRing {
                 key: key.clone(),
                 policy: KeyPolicy::ENCRYPT,
             });
-            Arc::new(Snapshot { keys })
+            Arc::new(Snapshot::new(keys))
         });
         result.map_err(|name: KeyName| KeyError::DuplicateName {
             at: Location::new("<memory>"),
