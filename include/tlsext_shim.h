@@ -68,6 +68,16 @@ typedef enum tlsext_result {
   TLSEXT_RESULT_TICKET_BAD_PADDING = 20,
   // The ring has no key that may encrypt.
   TLSEXT_RESULT_NO_ENCRYPTING_KEY = 21,
+  // A host name or name pattern is invalid, or already served by another vhost.
+  TLSEXT_RESULT_BAD_NAME = 22,
+  // A certificate or private key cannot be used (unreadable, malformed, not matching).
+  TLSEXT_RESULT_CERTIFICATE = 23,
+  // The input is a valid start of a ClientHello: read more bytes and try again.
+  TLSEXT_RESULT_NEED_MORE = 24,
+  // The input is not a valid ClientHello.
+  TLSEXT_RESULT_MALFORMED = 25,
+  // The requested item is not present (e.g. no server_name extension).
+  TLSEXT_RESULT_NOT_FOUND = 26,
 } tlsext_result;
 
 // The layout of a key file or key bytes.
@@ -84,11 +94,19 @@ typedef enum tlsext_key_format {
   TLSEXT_KEY_FORMAT_OPENSSL = 3,
 } tlsext_key_format;
 
+// A validated ClientHello (a copy of the bytes; the parse itself allocates nothing).
+typedef struct tlsext_client_hello tlsext_client_hello;
+
 // A ring of session-ticket keys: one key encrypts new tickets, the others only open
 // existing ones. Reference counted: every `SSL_CTX` it is attached to holds its own
 // reference, so the caller may free its handle at any time. Changes made through the
 // handle are seen at once by every context using it, even mid-traffic.
 typedef struct tlsext_keyring tlsext_keyring;
+
+// A table of virtual hosts: names (exact, or `*.example.com` matching exactly one
+// left-most label), each with a certificate chain and key. Reference counted: every
+// `SSL_CTX` using it keeps its own reference.
+typedef struct tlsext_sni_router tlsext_sni_router;
 
 // What `tlsext_ticket_open_ex` tells about an opened ticket.
 typedef struct tlsext_ticket_info {
@@ -101,6 +119,88 @@ typedef struct tlsext_ticket_info {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Parses a ClientHello given as a TLS record (as read from a socket: content type 22) or as a
+// bare handshake message (type 1), TLS 1.0 to 1.3. Returns `TLSEXT_RESULT_NEED_MORE` when
+// the bytes are a valid start cut short (read more and call again;
+// `tlsext_client_hello_bytes_needed` says at least how many), `TLSEXT_RESULT_MALFORMED`
+// (with the reason and offset in `tlsext_last_error_message()`) when they can never be one.
+// Duplicate extensions, bad lengths and trailing bytes are malformed. On success `*out` owns
+// a copy of the hello; free it with `tlsext_client_hello_free`.
+//
+// # Safety
+// `buf` points to `len` readable bytes; `out` is writable.
+enum tlsext_result tlsext_client_hello_parse(const uint8_t *buf,
+                                             size_t len,
+                                             struct tlsext_client_hello **out);
+
+// For input that `tlsext_client_hello_parse` answers with `TLSEXT_RESULT_NEED_MORE`: at
+// least how many more bytes are needed (exact once the record or handshake header is in);
+// 0 for a complete or malformed hello.
+//
+// # Safety
+// `buf` points to `len` readable bytes (or is NULL with `len` 0).
+size_t tlsext_client_hello_bytes_needed(const uint8_t *buf, size_t len);
+
+// Frees a parsed hello. NULL is a no-op.
+//
+// # Safety
+// `hello` is NULL or a live handle, not used after this call.
+void tlsext_client_hello_free(struct tlsext_client_hello *hello);
+
+// The host_name of the server_name extension, as sent (not NUL-terminated, not normalised):
+// `*name` points into the hello and stays valid until it is freed. `TLSEXT_RESULT_NOT_FOUND`
+// when the client sent no host name.
+//
+// # Safety
+// `hello` is a live handle; `name` and `name_len` are writable.
+enum tlsext_result tlsext_client_hello_server_name(const struct tlsext_client_hello *hello,
+                                                   const uint8_t **name,
+                                                   size_t *name_len);
+
+// Number of ALPN protocols offered (0 without the extension or for NULL).
+//
+// # Safety
+// `hello` is NULL or a live handle.
+size_t tlsext_client_hello_alpn_count(const struct tlsext_client_hello *hello);
+
+// The `index`-th ALPN protocol offered: `*proto` points into the hello (not NUL-terminated).
+// `TLSEXT_RESULT_NOT_FOUND` past the end.
+//
+// # Safety
+// `hello` is a live handle; `proto` and `proto_len` are writable.
+enum tlsext_result tlsext_client_hello_alpn(const struct tlsext_client_hello *hello,
+                                            size_t index,
+                                            const uint8_t **proto,
+                                            size_t *proto_len);
+
+// Whether the client offered a session ticket (a non-empty session_ticket extension, or a
+// TLS 1.3 pre_shared_key).
+//
+// # Safety
+// `hello` is NULL or a live handle.
+bool tlsext_client_hello_has_session_ticket(const struct tlsext_client_hello *hello);
+
+// The protocol versions offered, in the client's order: the supported_versions list when
+// present (GREASE values included, as sent), else the single legacy_version (0x0303 = TLS
+// 1.2). With too small a buffer, `TLSEXT_RESULT_BUFFER_TOO_SMALL` and the count in `*out_len`.
+//
+// # Safety
+// `hello` is a live handle; `out` has room for `out_cap` values (or is NULL with 0);
+// `out_len` is writable.
+enum tlsext_result tlsext_client_hello_versions(const struct tlsext_client_hello *hello,
+                                                uint16_t *out,
+                                                size_t out_cap,
+                                                size_t *out_len);
+
+// The extension types in the order the client sent them.
+//
+// # Safety
+// As for `tlsext_client_hello_versions`.
+enum tlsext_result tlsext_client_hello_extension_types(const struct tlsext_client_hello *hello,
+                                                       uint16_t *out,
+                                                       size_t out_cap,
+                                                       size_t *out_len);
 
 // Creates an empty ring (it seals and opens nothing until keys are loaded) and stores its
 // handle in `*out`.
@@ -160,6 +260,70 @@ const char *tlsext_result_str(enum tlsext_result r);
 // and the problem; "" if none. Never contains key material. The pointer is valid until
 // the next `tlsext_*` call on this thread.
 const char *tlsext_last_error_message(void);
+
+// Creates an empty router and stores its handle in `*out`.
+//
+// # Safety
+// `out` is NULL or writable.
+enum tlsext_result tlsext_sni_router_new(struct tlsext_sni_router **out);
+
+// Drops the caller's reference; contexts using the router keep it alive. NULL is a no-op.
+//
+// # Safety
+// `router` is NULL or a live handle, not used after this call.
+void tlsext_sni_router_free(struct tlsext_sni_router *router);
+
+// Adds a vhost for `names` (exact names or `*.example.com`; ASCII case and one trailing dot
+// ignored) served with the PEM certificate chain in `cert_path` (leaf first) and the PEM key
+// in `key_path`. The files are re-read when they change (checked at most once a second on the
+// handshake path; the last good certificate is kept). Refused, with nothing changed, when a
+// name is invalid or already taken (`TLSEXT_RESULT_BAD_NAME`) or the files cannot be used
+// (`TLSEXT_RESULT_CERTIFICATE`, e.g. the key does not match the certificate).
+//
+// # Safety
+// `router` is a live handle; `names` points to `names_len` NUL-terminated strings; the paths
+// are NUL-terminated.
+enum tlsext_result tlsext_sni_router_add_vhost_files(struct tlsext_sni_router *router,
+                                                     const char *const *names,
+                                                     size_t names_len,
+                                                     const char *cert_path,
+                                                     const char *key_path);
+
+// Adds a vhost for `names` served with the certificate, chain and key already configured on
+// `ctx` (which the router does not keep; the certificate objects are shared).
+//
+// # Safety
+// `router` is a live handle; `names` as for `tlsext_sni_router_add_vhost_files`; `ctx` is a
+// live `SSL_CTX`.
+enum tlsext_result tlsext_sni_router_add_vhost_ctx(struct tlsext_sni_router *router,
+                                                   const char *const *names,
+                                                   size_t names_len,
+                                                   const SSL_CTX *ctx);
+
+// Strict mode: a client naming no vhost (or no name at all) gets a fatal
+// `unrecognized_name` alert instead of the context's own certificate.
+//
+// # Safety
+// `router` is a live handle.
+enum tlsext_result tlsext_sni_router_set_strict(struct tlsext_sni_router *router, bool strict);
+
+// Number of vhosts (0 for NULL).
+//
+// # Safety
+// `router` is NULL or a live handle.
+size_t tlsext_sni_router_len(const struct tlsext_sni_router *router);
+
+// Routes the connections of server context `ctx` by SNI: in the ClientHello callback the
+// vhost matching the client's server_name gets its certificate applied, and the name is
+// acknowledged. Tickets are bound to the vhost that issued them: each vhost seals and opens
+// with keys derived from the context's key ring (`tlsext_ssl_ctx_use_keyring`, needed for
+// tickets) and its first name, so a ticket never resumes under another vhost or without SNI.
+// Names no vhost serves keep the context's own certificate and go to the application's own
+// ClientHello and servername callbacks, if it installs them after this call.
+//
+// # Safety
+// `ctx` is a live `SSL_CTX` no other thread is configuring; `router` is a live handle.
+enum tlsext_result tlsext_ssl_ctx_use_sni(SSL_CTX *ctx, struct tlsext_sni_router *router);
 
 // Makes `ring` seal and open the session tickets of the server context `ctx`: installs an
 // EVP ticket-key callback (`SSL_CTX_set_tlsext_ticket_key_evp_cb`) driven by the ring.

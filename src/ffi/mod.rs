@@ -12,8 +12,10 @@
 
 #[macro_use]
 mod macros;
+pub mod client_hello;
 pub mod keyring;
 pub mod result;
+pub mod sni;
 pub mod ssl_ctx;
 pub mod ticket;
 

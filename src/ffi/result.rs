@@ -54,6 +54,16 @@ pub enum tlsext_result {
     TLSEXT_RESULT_TICKET_BAD_PADDING = 20,
     /// The ring has no key that may encrypt.
     TLSEXT_RESULT_NO_ENCRYPTING_KEY = 21,
+    /// A host name or name pattern is invalid, or already served by another vhost.
+    TLSEXT_RESULT_BAD_NAME = 22,
+    /// A certificate or private key cannot be used (unreadable, malformed, not matching).
+    TLSEXT_RESULT_CERTIFICATE = 23,
+    /// The input is a valid start of a ClientHello: read more bytes and try again.
+    TLSEXT_RESULT_NEED_MORE = 24,
+    /// The input is not a valid ClientHello.
+    TLSEXT_RESULT_MALFORMED = 25,
+    /// The requested item is not present (e.g. no server_name extension).
+    TLSEXT_RESULT_NOT_FOUND = 26,
 }
 
 use tlsext_result::*;
@@ -83,6 +93,11 @@ impl tlsext_result {
             TLSEXT_RESULT_TOO_LARGE => c"input too large for a ticket",
             TLSEXT_RESULT_TICKET_BAD_PADDING => c"ticket padding invalid",
             TLSEXT_RESULT_NO_ENCRYPTING_KEY => c"no encrypting key in the ring",
+            TLSEXT_RESULT_BAD_NAME => c"invalid or duplicate host name",
+            TLSEXT_RESULT_CERTIFICATE => c"certificate or key unusable",
+            TLSEXT_RESULT_NEED_MORE => c"need more bytes",
+            TLSEXT_RESULT_MALFORMED => c"malformed ClientHello",
+            TLSEXT_RESULT_NOT_FOUND => c"not present",
         }
     }
 }
@@ -94,7 +109,7 @@ pub extern "C" fn tlsext_result_str(r: tlsext_result) -> *const c_char {
     // The value may come from C as any integer: compare numerically before trusting it.
     // SAFETY: tlsext_result is repr(C) (an int); reading it as u32 inspects the bits only.
     let raw = unsafe { std::mem::transmute::<tlsext_result, u32>(r) };
-    if raw > TLSEXT_RESULT_NO_ENCRYPTING_KEY as u32 {
+    if raw > TLSEXT_RESULT_NOT_FOUND as u32 {
         return c"unknown result".as_ptr();
     }
     r.as_str().as_ptr()

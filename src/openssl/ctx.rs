@@ -179,6 +179,16 @@ pub unsafe fn use_sni(ctx: *mut SSL_CTX, router: Arc<SniRouter>) -> Result<(), A
     let (Some(set_ch), Some(cb_ctrl)) = (r.set_client_hello_cb, r.ctx_callback_ctrl) else {
         return Err(AttachError::OpenSsl);
     };
+    if state.ring.load().is_none() {
+        // Vhost tickets are bound through the shim's ticket callback: without a ring of the
+        // application's, use a random key of this context's own (like OpenSSL's default).
+        let ring = KeyRing::new();
+        let key =
+            crate::ticket::TicketKey::generate(crate::ticket::KeySize::Aes256).map_err(|_| AttachError::OpenSsl)?;
+        ring.add_key(key).map_err(|_| AttachError::OpenSsl)?;
+        // SAFETY: forwarded contract.
+        unsafe { use_keyring(ctx, Arc::new(ring)) }?;
+    }
     state.sni.store(Some(router));
     // SAFETY: `ctx` is live; the callback has libssl's prototype; the argument is unused.
     unsafe { set_ch(ctx, Some(sni::client_hello_cb), std::ptr::null_mut()) };
