@@ -58,8 +58,10 @@ print(b[off:off + 16].hex() if len(b) >= off + 16 else "-")
 PY
 }
 
-connect() { # label server port version sess_in sess_out
+connect() { # label server port version sess_in sess_out [s_client args...]
   local label=$1 server=$2 port=$3 ver=$4 in=$5 out=$6 args=() result key
+  shift 6
+  args+=("$@")
   [ -n "$in" ] && args+=(-sess_in "$in")
   n=$(($(ls "$work" | grep -c '^client') + 1))
   printf 'GET / HTTP/1.0\r\n\r\n' | openssl s_client -connect "127.0.0.1:$port" "$ver" \
@@ -100,13 +102,52 @@ for ver in -tls1_2 -tls1_3; do
   r=$(connect "resume the new ticket" server2 "$p2" $ver "$work/x$ver" "$work/y$ver"); expect "$r" Reused "new ticket"
 done
 
+# SNI: one server with its own certificate serves two more names from a config file; a
+# ticket issued under one name is refused under the other (stock OpenSSL would resume it).
+for n in www apps; do
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$n.example.test" \
+    -addext "subjectAltName=DNS:$n.example.test" -keyout "$work/$n.key" -out "$work/$n.pem" -days 365 2>/dev/null
+done
+cat >"$work/shim.toml" <<TOML
+[tickets]
+keys = "$work/keys"
+reload_interval = "0s"
+[log]
+level = "info"
+[[sni.vhost]]
+names = ["www.example.test"]
+cert = "www.pem"
+key = "www.key"
+[[sni.vhost]]
+names = ["apps.example.test"]
+cert = "apps.pem"
+key = "apps.key"
+TOML
+p3=$(free_port)
+LD_PRELOAD=$lib TLSEXT_SHIM_CONFIG=$work/shim.toml \
+  openssl s_server -accept "127.0.0.1:$p3" -cert "$work/cert.pem" -key "$work/key.pem" -www -quiet >"$work/server3.log" 2>&1 &
+pids+=($!)
+wait_port "$p3"
+subject() { printf 'GET / HTTP/1.0\r\n\r\n' | openssl s_client -connect "127.0.0.1:$p3" "$@" -ign_eof 2>/dev/null | sed -n 's/^subject=.*CN *= *//p' | head -1; }
+for ver in -tls1_2 -tls1_3; do
+  [ "$(subject $ver -servername www.example.test)" = www.example.test ] || { echo "demo: www.example.test got the wrong certificate" >&2; exit 1; }
+  [ "$(subject $ver -servername apps.example.test)" = apps.example.test ] || { echo "demo: apps.example.test got the wrong certificate" >&2; exit 1; }
+  passed=$((passed + 2))
+  r=$(connect "SNI www: full handshake" server3 "$p3" $ver "" "$work/w$ver" -servername www.example.test); expect "$r" New "www full"
+  r=$(connect "SNI www: resume as www" server3 "$p3" $ver "$work/w$ver" "$work/w2$ver" -servername www.example.test)
+  expect "$r" Reused "same-name resumption"
+  r=$(connect "SNI www ticket, as apps" server3 "$p3" $ver "$work/w$ver" "$work/w3$ver" -servername apps.example.test)
+  expect "$r" New "cross-vhost ticket refused"
+done
+
 echo
 echo "keys: first = $first, second = $second (added live, then the first was removed)"
 printf '%-30s %-8s %-7s %-7s %s\n' "step" "server" "version" "result" "new ticket sealed by key"
 cat "$work/rows"
 echo
 echo "What the servers logged:"
-grep -h "tlsext-shim" "$work/server1.log" "$work/server2.log" | sed 's/\[[0-9]*\]//' | sort | uniq -c
+grep -h "tlsext-shim" "$work/server1.log" "$work/server2.log" "$work/server3.log" | sed 's/\[[0-9]*\]//' | sort | uniq -c
 echo
-echo "demo: OK - two servers shared keys, resumed each other's tickets, rotated live and retired a key."
+echo "demo: OK - two servers shared keys, resumed each other's tickets, rotated live and retired a key;"
+echo "      a third served two names by SNI and refused a ticket under the other name."
 echo "demo: $passed passed, 0 failed"
