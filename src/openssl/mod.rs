@@ -2,6 +2,7 @@
 //! ticket-key callback.
 
 pub mod ctx;
+pub mod outcome;
 pub mod real;
 pub mod sni;
 /// cbindgen:ignore

@@ -174,6 +174,20 @@ impl SniRouter {
         t.0.lookup(name).and_then(|&i| t.1.get(i)).cloned()
     }
 
+    /// Whether a ticket key named `name`, unknown to the connection's own keys (those of
+    /// `current`, or the base ring's when `None`), belongs to the base ring or to another
+    /// vhost whose keys were derived in this process: a ticket presented under the wrong name.
+    pub fn issued_elsewhere(&self, name: &[u8; 16], current: Option<&Vhost>, base: &KeyRing, now: u64) -> bool {
+        let known = |snap: &Snapshot| snap.find(name, now).is_ok();
+        if current.is_some() && known(&base.load()) {
+            return true;
+        }
+        let generation = base.load().generation();
+        self.table.load().1.iter().filter(|v| current.is_none_or(|c| !std::ptr::eq(c, v.as_ref()))).any(|v| {
+            v.derived.load().as_ref().is_some_and(|d| d.0 == generation && known(&d.1))
+        })
+    }
+
     fn maybe_reload(&self) {
         let now = super::now_ms();
         let due = self.next_reload_ms.load(Ordering::Relaxed);

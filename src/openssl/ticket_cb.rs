@@ -18,6 +18,7 @@ use super::sys::{
 use crate::ticket::{KeySize, TicketKey, ring};
 
 use super::ctx::ctx_state;
+use super::outcome::{KeyLookup, note_lookup};
 
 const TLS1_3_VERSION: c_int = 0x0304;
 
@@ -215,7 +216,24 @@ unsafe fn ticket_key(
     let mut name = [0u8; 16];
     // SAFETY: `key_name` points to the ticket's 16 name bytes (contract).
     unsafe { std::ptr::copy_nonoverlapping(key_name, name.as_mut_ptr(), 16) };
-    let Ok(found) = snapshot.find(&name, now) else { return 0 };
+    let found = match snapshot.find(&name, now) {
+        Ok(found) => found,
+        Err(e) => {
+            let lookup = if e == crate::ticket::TicketError::ExpiredKey {
+                KeyLookup::Expired
+            } else {
+                // SAFETY: `s` is live.
+                let vhost = unsafe { super::sni::choice(s) };
+                // SAFETY: `ctx` is live as long as `s` is.
+                let router = unsafe { ctx_state(ctx) }.and_then(|st| st.sni.load_full());
+                let elsewhere = router.is_some_and(|r| r.issued_elsewhere(&name, vhost.as_deref(), &ring, now));
+                if elsewhere { KeyLookup::OtherVhost } else { KeyLookup::Unknown }
+            };
+            note_lookup(lookup);
+            return 0;
+        }
+    };
+    note_lookup(KeyLookup::Found);
     let key = found.key;
     // SAFETY: live contexts from libssl; `iv` points into the ticket's 16 IV bytes.
     if unsafe {

@@ -460,6 +460,8 @@ pub struct NginxOpts {
     ticket_keys: Vec<PathBuf>,
     env: Env,
     port: Option<u16>,
+    server_name: String,
+    extra_servers: Vec<(String, Cert)>,
 }
 
 impl NginxOpts {
@@ -472,7 +474,22 @@ impl NginxOpts {
             ticket_keys: vec![],
             env: Env::stock(),
             port: None,
+            server_name: HOST.to_owned(),
+            extra_servers: vec![],
         }
+    }
+
+    /// `server_name` of the first (default) server block instead of [`HOST`].
+    pub fn server_name(mut self, name: &str) -> NginxOpts {
+        self.server_name = name.to_owned();
+        self
+    }
+
+    /// One more server block on the same port, for `name` with `cert` (same settings and
+    /// response as the first block).
+    pub fn extra_server(mut self, name: &str, cert: &Cert) -> NginxOpts {
+        self.extra_servers.push((name.to_owned(), cert.clone()));
+        self
     }
 
     /// `worker_processes n`.
@@ -550,20 +567,27 @@ impl Nginx {
                 let _ = writeln!(conf, "    {module}_temp_path {d}/{module}_temp;");
             }
             let reuseport = if opts.reuseport { " reuseport" } else { "" };
-            let _ = write!(
-                conf,
-                "    server {{\n        listen 127.0.0.1:{port} ssl{reuseport};\n        server_name {HOST};\n\
-                 \x20       ssl_certificate {};\n        ssl_certificate_key {};\n\
-                 \x20       ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_session_cache off;\n",
-                opts.cert.cert.display(),
-                opts.cert.key.display()
-            );
-            for key in &opts.ticket_keys {
-                let _ = writeln!(conf, "        ssl_session_ticket_key {};", key.display());
+            let blocks = std::iter::once((&opts.server_name, &opts.cert))
+                .chain(opts.extra_servers.iter().map(|(name, cert)| (name, cert)));
+            for (i, (server_name, cert)) in blocks.enumerate() {
+                // Only the first block carries the listen options (nginx refuses them twice).
+                let listen_opts = if i == 0 { reuseport } else { "" };
+                let _ = write!(
+                    conf,
+                    "    server {{\n        listen 127.0.0.1:{port} ssl{listen_opts};\n        server_name {server_name};\n\
+                     \x20       ssl_certificate {};\n        ssl_certificate_key {};\n\
+                     \x20       ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_session_cache off;\n",
+                    cert.cert.display(),
+                    cert.key.display()
+                );
+                for key in &opts.ticket_keys {
+                    let _ = writeln!(conf, "        ssl_session_ticket_key {};", key.display());
+                }
+                conf.push_str(
+                    "        location / { return 200 \"ok reused=$ssl_session_reused pid=$pid\\n\"; }\n    }\n",
+                );
             }
-            conf.push_str(
-                "        location / { return 200 \"ok reused=$ssl_session_reused pid=$pid\\n\"; }\n    }\n}\n",
-            );
+            conf.push_str("}\n");
             let conf_path = dir.join("nginx.conf");
             fs::write(&conf_path, conf).unwrap();
             let args: Vec<OsString> = vec![
@@ -1119,14 +1143,14 @@ impl SClient {
         }
         let mut cmd = Command::new("timeout");
         cmd.args([CLIENT_TIMEOUT, "openssl", "s_client", "-connect"])
-            .arg(format!("127.0.0.1:{}", self.port))
-            .args([
-                "-servername",
-                &self.servername,
-                self.tls.s_client_flag(),
-                "-msg",
-                "-ign_eof",
-            ]);
+            .arg(format!("127.0.0.1:{}", self.port));
+        if self.servername.is_empty() {
+            // See `no_servername`: no server_name extension at all.
+            cmd.args(["-noservername"]);
+        } else {
+            cmd.args(["-servername", &self.servername]);
+        }
+        cmd.args([self.tls.s_client_flag(), "-msg", "-ign_eof"]);
         if let Some(path) = &self.sess_in {
             assert!(path.is_file(), "no session file {}", path.display());
             cmd.arg("-sess_in").arg(path);
@@ -1258,4 +1282,41 @@ pub fn curl_tls13(port: u16, n: usize) -> Vec<CurlHit> {
         .collect();
     assert_eq!(hits.len(), n, "curl output: {text}");
     hits
+}
+
+// ---------------------------------------------------------------------------------------------
+// SNI
+
+impl SClient {
+    /// Sends no server_name extension (`-noservername`).
+    pub fn no_servername(mut self) -> SClient {
+        self.servername.clear();
+        self
+    }
+}
+
+impl Probe {
+    /// The subject of the certificate the server presented, as s_client prints it
+    /// (`subject=CN = www.example.com` gives `CN = www.example.com`).
+    pub fn subject(&self) -> Option<&str> {
+        self.output
+            .lines()
+            .find_map(|l| l.strip_prefix("subject="))
+            .map(str::trim)
+    }
+
+    /// The common name of the presented certificate.
+    pub fn subject_cn(&self) -> Option<&str> {
+        self.subject()?
+            .split(',')
+            .find_map(|part| part.trim().strip_prefix("CN = "))
+            .map(str::trim)
+    }
+
+    /// The server ended the handshake with an `unrecognized_name` alert (112).
+    pub fn unrecognized_name_alert(&self) -> bool {
+        self.output.contains("unrecognized name")
+            || self.output.contains("alert number 112")
+            || self.output.contains("fatal unrecognized_name")
+    }
 }
