@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{KeySource, TicketSettings};
+use crate::openssl::now_ms;
 use std::num::NonZeroU64;
 use std::path::PathBuf;
 
@@ -34,13 +35,6 @@ pub struct TicketManager {
     next_poll_ms: AtomicU64,
     interval_ms: u64,
     describe: String,
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 impl TicketManager {
