@@ -18,6 +18,7 @@ SSL_CTX_ctrl
 SSL_CTX_callback_ctrl
 SSL_CTX_set_tlsext_ticket_key_evp_cb
 SSL_CTX_set_client_hello_cb
+SSL_CTX_set_session_ticket_cb
 SSL_CTX_set_tlsext_ticket_key_cb
 SSL_CTX_set_tlsext_servername_callback
 "

@@ -108,6 +108,45 @@ typedef struct tlsext_keyring tlsext_keyring;
 // `SSL_CTX` using it keeps its own reference.
 typedef struct tlsext_sni_router tlsext_sni_router;
 
+// The shim's counters for this process (all since it started), as
+// `tlsext_stats_snapshot` copies them. Per-key and per-vhost counters are in the metrics
+// files (`TLSEXT_SHIM_METRICS`); this struct holds the totals.
+typedef struct tlsext_stats {
+  // Handshakes that reached the shim.
+  uint64_t handshakes;
+  // Session tickets issued (all keys).
+  uint64_t tickets_issued;
+  // Sessions resumed from a ticket with TLS 1.2.
+  uint64_t resumptions_tls12;
+  // Sessions resumed from a ticket with TLS 1.3.
+  uint64_t resumptions_tls13;
+  // Tickets re-issued because the key that opened them no longer encrypts.
+  uint64_t renewals;
+  // Tickets refused: no key has their key name.
+  uint64_t refused_unknown_key;
+  // Tickets refused: the key is past its decrypt window.
+  uint64_t refused_expired;
+  // Tickets refused: MAC or padding mismatch.
+  uint64_t refused_bad_mac_or_padding;
+  // Tickets refused: malformed.
+  uint64_t refused_malformed;
+  // Tickets refused: issued for another vhost.
+  uint64_t refused_other_vhost;
+  // Ticket age at resumption: resumptions per bucket (not cumulative), upper bounds in
+  // seconds 60, 300, 900, 3600, 14400, 43200, 86400, 172800, 604800, and the rest.
+  uint64_t ticket_age_buckets[10];
+  // Sum of the ticket ages at resumption, seconds.
+  uint64_t ticket_age_sum;
+  // Successful reloads of the ticket-key source.
+  uint64_t key_reloads_ok;
+  // Failed reloads of the ticket-key source (the last good keys stayed).
+  uint64_t key_reloads_failed;
+  // Successful certificate reloads.
+  uint64_t cert_reloads_ok;
+  // Failed certificate reloads.
+  uint64_t cert_reloads_failed;
+} tlsext_stats;
+
 // What `tlsext_ticket_open_ex` tells about an opened ticket.
 typedef struct tlsext_ticket_info {
   // The name of the key that opened the ticket.
@@ -337,6 +376,13 @@ enum tlsext_result tlsext_ssl_ctx_use_sni(SSL_CTX *ctx, struct tlsext_sni_router
 // # Safety
 // `ctx` is a live `SSL_CTX` that no other thread is configuring; `ring` is a live handle.
 enum tlsext_result tlsext_ssl_ctx_use_keyring(SSL_CTX *ctx, struct tlsext_keyring *ring);
+
+// Copies this process's counters into `*out`. Each counter is exact; counters read during
+// traffic may be a few events apart from one another.
+//
+// # Safety
+// `out` points to a writable `tlsext_stats`.
+enum tlsext_result tlsext_stats_snapshot(struct tlsext_stats *out);
 
 // The length of the ticket that sealing `in_len` bytes produces:
 // 16 (name) + 16 (IV) + the padded ciphertext + 32 (MAC).

@@ -7,6 +7,8 @@
 //! OpenSSL-named exports). The `cbindgen:ignore` markers keep the core's Rust items out of the C header.
 
 /// cbindgen:ignore
+pub mod cli;
+/// cbindgen:ignore
 pub mod codec;
 /// cbindgen:ignore
 pub mod config;
@@ -14,6 +16,8 @@ pub mod ffi;
 /// cbindgen:ignore
 #[macro_use]
 pub mod log;
+/// cbindgen:ignore
+pub mod metrics;
 pub mod openssl;
 pub mod preload;
 /// cbindgen:ignore

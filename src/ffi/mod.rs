@@ -17,6 +17,7 @@ pub mod keyring;
 pub mod result;
 pub mod sni;
 pub mod ssl_ctx;
+pub mod stats;
 pub mod ticket;
 
 pub use result::tlsext_result;

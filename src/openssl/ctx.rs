@@ -10,10 +10,11 @@ use openssl_sys::{CRYPTO_EX_DATA, SSL_CTX};
 
 use crate::ticket::KeyRing;
 
+use super::outcome::{DecCb, GenCb};
 use super::real::ClientHelloCb;
 use super::sni::SniRouter;
 use super::sys::CRYPTO_get_ex_new_index;
-use super::{real, sni, ticket_cb};
+use super::{outcome, real, sni, ticket_cb};
 
 /// `CRYPTO_EX_INDEX_SSL_CTX`.
 const CRYPTO_EX_INDEX_SSL_CTX: c_int = 1;
@@ -32,6 +33,12 @@ pub struct CtxState {
     app_servername_cb: AtomicUsize,
     /// The application's ClientHello callback and its argument.
     app_client_hello: ArcSwapOption<(usize, usize)>,
+    /// The application's session-ticket callbacks (generate, decrypt) and their argument.
+    app_session_ticket: ArcSwapOption<(usize, usize, usize)>,
+    /// Whether the shim's ClientHello callback is installed (the application's is chained).
+    pub client_hello_hooked: std::sync::atomic::AtomicBool,
+    /// Whether the shim's session-ticket callbacks are installed (the application's chained).
+    pub session_ticket_hooked: std::sync::atomic::AtomicBool,
 }
 
 impl CtxState {
@@ -52,6 +59,29 @@ impl CtxState {
     pub fn set_app_client_hello(&self, cb: Option<ClientHelloCb>, arg: *mut c_void) {
         self.app_client_hello
             .store(cb.map(|f| Arc::new((f as usize, arg as usize))));
+    }
+
+    /// Records the application's session-ticket callbacks and argument.
+    pub fn set_app_session_ticket(&self, gen_cb: Option<GenCb>, dec_cb: Option<DecCb>, arg: *mut c_void) {
+        let pack = (
+            gen_cb.map_or(0, |f| f as usize),
+            dec_cb.map_or(0, |f| f as usize),
+            arg as usize,
+        );
+        self.app_session_ticket
+            .store((pack.0 != 0 || pack.1 != 0).then(|| Arc::new(pack)));
+    }
+
+    /// The application's session-ticket callbacks and argument.
+    pub fn app_session_ticket(&self) -> Option<(Option<GenCb>, Option<DecCb>, *mut c_void)> {
+        self.app_session_ticket.load().as_ref().map(|p| {
+            // SAFETY: non-zero values were stored from these function types by
+            // `set_app_session_ticket`.
+            let gen_cb = (p.0 != 0).then(|| unsafe { std::mem::transmute::<usize, GenCb>(p.0) });
+            // SAFETY: as above.
+            let dec_cb = (p.1 != 0).then(|| unsafe { std::mem::transmute::<usize, DecCb>(p.1) });
+            (gen_cb, dec_cb, p.2 as *mut c_void)
+        })
     }
 
     /// The application's ClientHello callback and argument.
@@ -162,7 +192,45 @@ pub unsafe fn use_keyring(ctx: *mut SSL_CTX, ring: Arc<KeyRing>) -> Result<(), A
         state.ring.store(None);
         return Err(AttachError::OpenSsl);
     }
+    // Statistics: every offered ticket's fate and every ClientHello. Failing to install them
+    // costs only the counters.
+    // SAFETY: `ctx` is live; `state` is its own.
+    unsafe { hook_session_tickets(ctx, state) };
+    // SAFETY: as above.
+    unsafe { hook_client_hello(ctx, state) };
     Ok(())
+}
+
+/// Installs the shim's session-ticket callbacks (once per context).
+///
+/// # Safety
+/// `ctx` is live and `state` is its state.
+unsafe fn hook_session_tickets(ctx: *mut SSL_CTX, state: &CtxState) {
+    if state.session_ticket_hooked.load(Ordering::Acquire) {
+        return;
+    }
+    if let Some(set) = real::real().set_session_ticket_cb {
+        // SAFETY: `ctx` is live; the callbacks have libssl's prototypes; no argument.
+        if unsafe { set(ctx, Some(outcome::gen_cb), Some(outcome::dec_cb), std::ptr::null_mut()) } == 1 {
+            state.session_ticket_hooked.store(true, Ordering::Release);
+        }
+    }
+}
+
+/// Installs the shim's ClientHello callback (once per context); it routes by SNI when a
+/// router is attached and always hands unrouted connections to the application's callback.
+///
+/// # Safety
+/// `ctx` is live and `state` is its state.
+unsafe fn hook_client_hello(ctx: *mut SSL_CTX, state: &CtxState) {
+    if state.client_hello_hooked.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    match real::real().set_client_hello_cb {
+        // SAFETY: `ctx` is live; the callback has libssl's prototype; the argument is unused.
+        Some(set) => unsafe { set(ctx, Some(sni::client_hello_cb), std::ptr::null_mut()) },
+        None => state.client_hello_hooked.store(false, Ordering::Release),
+    }
 }
 
 /// Routes this context's connections by SNI with `router`: installs the shim's ClientHello
@@ -190,8 +258,9 @@ pub unsafe fn use_sni(ctx: *mut SSL_CTX, router: Arc<SniRouter>) -> Result<(), A
         unsafe { use_keyring(ctx, Arc::new(ring)) }?;
     }
     state.sni.store(Some(router));
-    // SAFETY: `ctx` is live; the callback has libssl's prototype; the argument is unused.
-    unsafe { set_ch(ctx, Some(sni::client_hello_cb), std::ptr::null_mut()) };
+    let _ = set_ch;
+    // SAFETY: `ctx` is live; `state` is its own.
+    unsafe { hook_client_hello(ctx, state) };
     // SAFETY: cmd 53 stores a servername callback of this prototype.
     let fp = unsafe { std::mem::transmute::<ServernameCb, unsafe extern "C" fn()>(sni::servername_cb) };
     // SAFETY: `ctx` is live.

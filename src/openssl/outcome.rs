@@ -116,6 +116,88 @@ pub fn default_return(status: c_int) -> c_int {
     }
 }
 
+/// Counts one offered ticket's fate in the process metrics.
+fn record(s: *mut SSL, outcome: Outcome) {
+    use crate::metrics::{Refusal, Tls, global};
+    let m = global();
+    match outcome {
+        Outcome::Resumed { renew, age } => {
+            // SAFETY: `s` is the live connection OpenSSL passed to the callback.
+            let tls = if unsafe { super::sys::SSL_version(s) } == 0x0304 {
+                Tls::V13
+            } else {
+                Tls::V12
+            };
+            m.resumed(tls);
+            m.ticket_age(age);
+            if renew {
+                m.renewed();
+            }
+            // SAFETY: as above.
+            let slot = unsafe { super::sni::metrics_slot(s) };
+            m.vhost_resumed(slot);
+        }
+        Outcome::Refused(r) => m.refused(match r {
+            Refused::Lookup(KeyLookup::Unknown | KeyLookup::Found) => Refusal::UnknownKey,
+            Refused::Lookup(KeyLookup::Expired) => Refusal::Expired,
+            Refused::Lookup(KeyLookup::OtherVhost) => Refusal::OtherVhost,
+            Refused::BadTicket => Refusal::BadMacOrPadding,
+            Refused::Malformed => Refusal::Malformed,
+        }),
+    }
+}
+
+/// The decrypt callback installed on managed contexts: counts the outcome, then answers as
+/// the application's own callback does, or as OpenSSL does without one.
+///
+/// # Safety
+/// Called by libssl with a live connection and session.
+pub unsafe extern "C" fn dec_cb(
+    s: *mut SSL,
+    ss: *mut SSL_SESSION,
+    keyname: *const u8,
+    keyname_len: usize,
+    status: c_int,
+    arg: *mut c_void,
+) -> c_int {
+    let _ = arg;
+    let counted = std::panic::catch_unwind(|| {
+        let age = if ss.is_null() {
+            0
+        } else {
+            // SAFETY: `ss` is the live decrypted session.
+            let created = unsafe { super::sys::SSL_SESSION_get_time(ss) };
+            crate::ticket::ring::now().saturating_sub(u64::try_from(created).unwrap_or(0))
+        };
+        if let Some(o) = classify(status, age) {
+            record(s, o);
+        }
+    });
+    let _ = counted;
+    // SAFETY: `s` is live; its context outlives it.
+    let app = unsafe { super::ctx::ctx_state(super::sys::SSL_get_SSL_CTX(s)) }.and_then(|st| st.app_session_ticket());
+    match app {
+        // SAFETY: the application's callback with the argument it registered.
+        Some((_, Some(dec), app_arg)) => unsafe { dec(s, ss, keyname, keyname_len, status, app_arg) },
+        _ => default_return(status),
+    }
+}
+
+/// The generate callback installed on managed contexts: the application's own, if any.
+///
+/// # Safety
+/// Called by libssl with a live connection.
+pub unsafe extern "C" fn gen_cb(s: *mut SSL, arg: *mut c_void) -> c_int {
+    let _ = arg;
+    // SAFETY: `s` is live; its context outlives it.
+    let app = unsafe { super::ctx::ctx_state(super::sys::SSL_get_SSL_CTX(s)) }.and_then(|st| st.app_session_ticket());
+    match app {
+        // SAFETY: the application's callback with the argument it registered.
+        Some((Some(gen_fn), _, app_arg)) => unsafe { gen_fn(s, app_arg) },
+        _ => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,12 +205,25 @@ mod tests {
     #[test]
     fn refusals_are_told_apart_by_the_key_lookup() {
         note_lookup(KeyLookup::Found);
-        assert_eq!(classify(TICKET_NO_DECRYPT, 0), Some(Outcome::Refused(Refused::BadTicket)));
+        assert_eq!(
+            classify(TICKET_NO_DECRYPT, 0),
+            Some(Outcome::Refused(Refused::BadTicket))
+        );
         note_lookup(KeyLookup::Unknown);
-        assert_eq!(classify(TICKET_NO_DECRYPT, 0), Some(Outcome::Refused(Refused::Lookup(KeyLookup::Unknown))));
-        assert_eq!(classify(TICKET_NO_DECRYPT, 0), Some(Outcome::Refused(Refused::Malformed)), "the note is consumed");
+        assert_eq!(
+            classify(TICKET_NO_DECRYPT, 0),
+            Some(Outcome::Refused(Refused::Lookup(KeyLookup::Unknown)))
+        );
+        assert_eq!(
+            classify(TICKET_NO_DECRYPT, 0),
+            Some(Outcome::Refused(Refused::Malformed)),
+            "the note is consumed"
+        );
         note_lookup(KeyLookup::Found);
-        assert_eq!(classify(TICKET_SUCCESS_RENEW, 42), Some(Outcome::Resumed { renew: true, age: 42 }));
+        assert_eq!(
+            classify(TICKET_SUCCESS_RENEW, 42),
+            Some(Outcome::Resumed { renew: true, age: 42 })
+        );
         assert_eq!(classify(TICKET_EMPTY, 0), None);
         assert_eq!(classify(TICKET_NONE, 0), None);
     }

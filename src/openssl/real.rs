@@ -28,6 +28,12 @@ type SetTicketKeyEvpCb = unsafe extern "C" fn(*mut SSL_CTX, Option<TicketKeyEvpC
 type CtxNew = unsafe extern "C" fn(*const SSL_METHOD) -> *mut SSL_CTX;
 type CtxNewEx = unsafe extern "C" fn(*mut c_void, *const c_char, *const SSL_METHOD) -> *mut SSL_CTX;
 type SetClientHelloCb = unsafe extern "C" fn(*mut SSL_CTX, Option<ClientHelloCb>, *mut c_void);
+type SetSessionTicketCb = unsafe extern "C" fn(
+    *mut SSL_CTX,
+    Option<super::outcome::GenCb>,
+    Option<super::outcome::DecCb>,
+    *mut c_void,
+) -> c_int;
 type CtxCtrl = unsafe extern "C" fn(*mut SSL_CTX, c_int, c_long, *mut c_void) -> c_long;
 type CtxCallbackCtrl = unsafe extern "C" fn(*mut SSL_CTX, c_int, Option<unsafe extern "C" fn()>) -> c_long;
 
@@ -39,6 +45,8 @@ pub struct Real {
     pub ctx_new_ex: Option<CtxNewEx>,
     /// `SSL_CTX_set_client_hello_cb`.
     pub set_client_hello_cb: Option<SetClientHelloCb>,
+    /// `SSL_CTX_set_session_ticket_cb`.
+    pub set_session_ticket_cb: Option<SetSessionTicketCb>,
     /// `SSL_CTX_set_tlsext_ticket_key_evp_cb`.
     pub set_ticket_key_evp_cb: Option<SetTicketKeyEvpCb>,
     /// `SSL_CTX_ctrl`.
@@ -83,6 +91,7 @@ static REAL: Lazy<Real> = Lazy::new(|| Real {
     ctx_new: real_fn!(c"SSL_CTX_new", CtxNew),
     ctx_new_ex: real_fn!(c"SSL_CTX_new_ex", CtxNewEx),
     set_client_hello_cb: real_fn!(c"SSL_CTX_set_client_hello_cb", SetClientHelloCb),
+    set_session_ticket_cb: real_fn!(c"SSL_CTX_set_session_ticket_cb", SetSessionTicketCb),
     set_ticket_key_evp_cb: real_fn!(c"SSL_CTX_set_tlsext_ticket_key_evp_cb", SetTicketKeyEvpCb),
     ctx_ctrl: real_fn!(c"SSL_CTX_ctrl", CtxCtrl),
     ctx_callback_ctrl: real_fn!(c"SSL_CTX_callback_ctrl", CtxCallbackCtrl),

@@ -48,6 +48,8 @@ struct CertFiles {
 pub struct Vhost {
     /// The first name as configured (normalised); it labels the vhost's derived keys.
     pub label: String,
+    /// Its position in the router (and its slot in the metrics).
+    pub index: usize,
     /// Every name, as configured.
     pub names: Vec<String>,
     certs: ArcSwap<Certs>,
@@ -56,7 +58,7 @@ pub struct Vhost {
 }
 
 impl Vhost {
-    fn new(names: Vec<String>, certs: Certs, files: Option<(PathBuf, PathBuf)>) -> Result<Vhost, String> {
+    fn new(index: usize, names: Vec<String>, certs: Certs, files: Option<(PathBuf, PathBuf)>) -> Result<Vhost, String> {
         let first = names.first().ok_or("a vhost needs at least one name")?;
         let label = Pattern::new(first)
             .map_err(|e| format!("name {first:?}: {e}"))?
@@ -67,6 +69,7 @@ impl Vhost {
         });
         Ok(Vhost {
             label,
+            index,
             names,
             certs: ArcSwap::from_pointee(certs),
             files,
@@ -99,8 +102,12 @@ impl Vhost {
             Ok(c) => {
                 log_info!("vhost {}: certificate reloaded from {}", self.label, f.cert.display());
                 self.certs.store(Arc::new(c));
+                crate::metrics::global().cert_reload(true);
             }
-            Err(e) => log_error!("vhost {}: {e}; keeping the certificate loaded before", self.label),
+            Err(e) => {
+                log_error!("vhost {}: {e}; keeping the certificate loaded before", self.label);
+                crate::metrics::global().cert_reload(false);
+            }
         }
     }
 }
@@ -140,8 +147,8 @@ impl SniRouter {
     /// Adds a vhost serving `certs` for `names` (exact names or `*.example.com`); refused
     /// (nothing changes) if a name is invalid or already taken.
     pub fn add(&self, names: Vec<String>, certs: Certs, files: Option<(PathBuf, PathBuf)>) -> Result<(), String> {
-        let vhost = Arc::new(Vhost::new(names, certs, files)?);
         let mut pending = self.pending.lock().map_err(|_| "router lock poisoned".to_string())?;
+        let vhost = Arc::new(Vhost::new(pending.len(), names, certs, files)?);
         let mut all: Vec<Arc<Vhost>> = pending.clone();
         all.push(vhost);
         let mut table = VhostTable::new();
@@ -183,9 +190,17 @@ impl SniRouter {
             return true;
         }
         let generation = base.load().generation();
-        self.table.load().1.iter().filter(|v| current.is_none_or(|c| !std::ptr::eq(c, v.as_ref()))).any(|v| {
-            v.derived.load().as_ref().is_some_and(|d| d.0 == generation && known(&d.1))
-        })
+        self.table
+            .load()
+            .1
+            .iter()
+            .filter(|v| current.is_none_or(|c| !std::ptr::eq(c, v.as_ref())))
+            .any(|v| {
+                v.derived
+                    .load()
+                    .as_ref()
+                    .is_some_and(|d| d.0 == generation && known(&d.1))
+            })
     }
 
     fn maybe_reload(&self) {
@@ -289,6 +304,31 @@ pub unsafe fn choice(s: *const SSL) -> Option<Arc<Vhost>> {
     Some(unsafe { Arc::from_raw(p) })
 }
 
+/// The metrics slot of the connection: its vhost's index, or for the server's own
+/// certificate the slot after the last vhost (0 without a router).
+///
+/// # Safety
+/// `s` is a live connection.
+pub unsafe fn metrics_slot(s: *const SSL) -> usize {
+    // SAFETY: `s` is live.
+    if let Some(v) = unsafe { choice(s) } {
+        return v.index;
+    }
+    // SAFETY: `s` is live; its context outlives it.
+    unsafe { ctx_state(sys::SSL_get_SSL_CTX(s)) }
+        .and_then(|st| st.sni.load_full())
+        .map_or(0, |r| r.len())
+}
+
+/// The labels of the vhosts in metrics order, then `default` for the server's own certificate.
+pub fn metrics_labels(router: Option<&SniRouter>) -> Vec<String> {
+    let mut labels: Vec<String> = router
+        .map(|r| r.table.load().1.iter().map(|v| v.label.clone()).collect())
+        .unwrap_or_default();
+    labels.push("default".into());
+    labels
+}
+
 /// The raw host_name the client sent, if any and well formed.
 ///
 /// # Safety
@@ -334,11 +374,14 @@ enum Routed {
 /// # Safety
 /// As for [`client_hello_cb`].
 unsafe fn route(s: *mut SSL, al: *mut c_int) -> Routed {
+    let m = crate::metrics::global();
+    m.handshake();
     // SAFETY: `s` is live; its context outlives it.
     let Some(state) = (unsafe { ctx_state(sys::SSL_get_SSL_CTX(s)) }) else {
         return Routed::NotOurs;
     };
     let Some(router) = state.sni.load_full() else {
+        m.vhost_handshake(0);
         return Routed::NotOurs;
     };
     router.maybe_reload();
@@ -361,6 +404,7 @@ unsafe fn route(s: *mut SSL, al: *mut c_int) -> Routed {
                 String::from_utf8_lossy(name.unwrap_or_default()),
                 vhost.label
             );
+            m.vhost_handshake(vhost.index);
             // SAFETY: `s` is live.
             unsafe { set_choice(s, Some(vhost)) };
             Routed::Served
@@ -368,7 +412,9 @@ unsafe fn route(s: *mut SSL, al: *mut c_int) -> Routed {
         None => {
             // SAFETY: `s` is live.
             unsafe { set_choice(s, None) };
+            let default_slot = router.len();
             if router.strict.load(Ordering::Relaxed) {
+                m.strict_refusal(default_slot);
                 log_debug!("SNI {:?} refused (strict)", name.map(String::from_utf8_lossy));
                 if !al.is_null() {
                     // SAFETY: `al` is writable (contract).
@@ -376,6 +422,7 @@ unsafe fn route(s: *mut SSL, al: *mut c_int) -> Routed {
                 }
                 return Routed::Refused;
             }
+            m.vhost_handshake(default_slot);
             Routed::NotOurs
         }
     }

@@ -44,6 +44,7 @@ unsafe extern "C" {
     pub fn SSL_get_session(ssl: *const SSL) -> *mut SSL_SESSION;
     pub fn SSL_SESSION_get_timeout(s: *const SSL_SESSION) -> c_long;
     pub fn SSL_SESSION_set_timeout(s: *mut SSL_SESSION, t: c_long) -> c_long;
+    pub fn SSL_SESSION_get_time(s: *const SSL_SESSION) -> c_long;
     pub fn SSL_get_ex_data(ssl: *const SSL, idx: c_int) -> *mut c_void;
     pub fn SSL_set_ex_data(ssl: *mut SSL, idx: c_int, data: *mut c_void) -> c_int;
     pub fn SSL_client_hello_get0_ext(s: *mut SSL, typ: c_uint, out: *mut *const u8, outlen: *mut usize) -> c_int;

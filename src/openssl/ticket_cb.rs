@@ -11,8 +11,8 @@ use once_cell::sync::{Lazy, OnceCell};
 use openssl_sys::{EVP_CIPHER, EVP_CIPHER_CTX, EVP_MAC_CTX, OSSL_PARAM, SSL};
 
 use super::sys::{
-    EVP_CIPHER_fetch, EVP_DecryptInit_ex, EVP_EncryptInit_ex, EVP_MAC_CTX_set_params, RAND_bytes,
-    SSL_SESSION_get_timeout, SSL_SESSION_set_timeout, SSL_get_SSL_CTX, SSL_get_session, SSL_version,
+    EVP_CIPHER_fetch, EVP_DecryptInit_ex, EVP_EncryptInit_ex, EVP_MAC_CTX_set_params, SSL_SESSION_get_timeout,
+    SSL_SESSION_set_timeout, SSL_get_SSL_CTX, SSL_get_session, SSL_version,
 };
 
 use crate::ticket::{KeySize, TicketKey, ring};
@@ -26,6 +26,36 @@ const TLS1_3_VERSION: c_int = 0x0304;
 static BEFORE_TICKET: OnceCell<fn()> = OnceCell::new();
 /// A cap on ticket lifetimes in seconds, 0 for none.
 static LIFETIME_CAP: AtomicU64 = AtomicU64::new(0);
+
+/// Registers a `pthread_atfork` child handler that tells the sealer's IV generators about every
+/// fork (so IVs need no system call per ticket and never repeat across processes); the first
+/// call registers it, later calls do nothing. Runs when the library is loaded, and again (for
+/// builds where that constructor was not linked in) before the callback's first IV.
+pub fn watch_forks() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    extern "C" fn child() {
+        crate::ticket::seal::note_fork();
+    }
+    ONCE.call_once(|| {
+        // SAFETY: registers a handler that only bumps an atomic counter (async-signal-safe);
+        // the handler is code of this library, which is never unloaded while it can fork.
+        if unsafe { libc::pthread_atfork(None, None, Some(child)) } == 0 {
+            crate::ticket::seal::forks_are_watched();
+        }
+    });
+}
+
+/// Runs [`watch_forks`] when the library is loaded, so that `tlsext_ticket_seal` callers get
+/// the syscall-free IV path too.
+#[used]
+#[unsafe(link_section = ".init_array")]
+static WATCH_FORKS_AT_LOAD: extern "C" fn() = {
+    extern "C" fn at_load() {
+        // A panic must not unwind into the dynamic loader.
+        let _ = std::panic::catch_unwind(watch_forks);
+    }
+    at_load
+};
 
 /// Registers `hook` to run at the start of every ticket operation (first caller wins).
 pub fn set_before_ticket_hook(hook: fn()) {
@@ -95,6 +125,122 @@ fn cipher(size: KeySize) -> *const EVP_CIPHER {
     }
 }
 
+/// A key's cipher contexts, keyed once (AES key schedule done) for encryption and for
+/// decryption. A ticket's context is a copy of one of them with only the IV set, which skips
+/// the key schedule and OpenSSL's engine lookup of `EVP_*Init_ex` with a cipher.
+struct CipherTemplate {
+    name: [u8; 16],
+    aes: zeroize::Zeroizing<[u8; 32]>,
+    size: KeySize,
+    enc: *mut EVP_CIPHER_CTX,
+    dec: *mut EVP_CIPHER_CTX,
+}
+
+impl CipherTemplate {
+    /// Keys both contexts with `key`; `None` if OpenSSL fails.
+    fn new(key: &TicketKey) -> Option<Self> {
+        let mut aes = zeroize::Zeroizing::new([0u8; 32]);
+        aes.get_mut(..key.aes_key().len())?.copy_from_slice(key.aes_key());
+        // SAFETY: a plain allocation; NULL is handled by `Drop` and checked below.
+        let enc = unsafe { openssl_sys::EVP_CIPHER_CTX_new() };
+        // SAFETY: as above.
+        let dec = unsafe { openssl_sys::EVP_CIPHER_CTX_new() };
+        let t = CipherTemplate {
+            name: key.name().0,
+            aes,
+            size: key.size(),
+            enc,
+            dec,
+        };
+        if t.enc.is_null() || t.dec.is_null() {
+            return None;
+        }
+        let k = key.aes_key().as_ptr();
+        let c = cipher(key.size());
+        // SAFETY: fresh contexts; the cipher was fetched once; the key has the cipher's length;
+        // no IV yet (each ticket sets its own).
+        let ok = unsafe { EVP_EncryptInit_ex(t.enc, c, std::ptr::null_mut(), k, std::ptr::null()) } == 1
+            // SAFETY: as above.
+            && unsafe { EVP_DecryptInit_ex(t.dec, c, std::ptr::null_mut(), k, std::ptr::null()) } == 1;
+        ok.then_some(t)
+    }
+
+    /// Whether this holds `key`'s AES key (same size, name and key, compared in constant time).
+    fn is(&self, key: &TicketKey) -> bool {
+        use subtle::ConstantTimeEq;
+        let n = key.aes_key().len();
+        // OR of the XORs (vectorised, no data-dependent branch), then one constant-time test.
+        let xor = |a: &[u8], b: &[u8]| a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+        let diff = xor(&self.name, &key.name().0) | xor(self.aes.get(..n).unwrap_or(&[]), key.aes_key());
+        self.size == key.size() && bool::from(diff.ct_eq(&0))
+    }
+}
+
+impl Drop for CipherTemplate {
+    fn drop(&mut self) {
+        // SAFETY: contexts made by `new`, freed once; OpenSSL wipes the key schedule; NULL is
+        // a no-op.
+        unsafe {
+            openssl_sys::EVP_CIPHER_CTX_free(self.enc);
+            openssl_sys::EVP_CIPHER_CTX_free(self.dec);
+        }
+    }
+}
+
+thread_local! {
+    /// The last two keys this thread used, most recent first. Per thread, so no lock: a copy
+    /// only reads its template, but OpenSSL does not promise that for concurrent copies.
+    static CIPHER_TEMPLATES: std::cell::RefCell<[Option<CipherTemplate>; 2]> =
+        const { std::cell::RefCell::new([None, None]) };
+}
+
+/// Sets up libssl's fresh `cctx` to encrypt (`enc`) or decrypt with `key` and `iv`: a copy of
+/// the key's template with the IV set, or (if that cannot be had) a plain keyed init.
+///
+/// # Safety
+/// `cctx` is the live, unused cipher context libssl handed to the callback; `iv` points to 16
+/// readable bytes.
+unsafe fn init_cipher(cctx: *mut EVP_CIPHER_CTX, key: &TicketKey, iv: *const u8, enc: bool) -> bool {
+    let copied = CIPHER_TEMPLATES.try_with(|cell| {
+        let mut slots = cell.try_borrow_mut().ok()?;
+        if !slots[0].as_ref().is_some_and(|t| t.is(key)) {
+            if !slots[1].as_ref().is_some_and(|t| t.is(key)) {
+                slots[1] = Some(CipherTemplate::new(key)?);
+            }
+            slots.swap(0, 1);
+        }
+        let t = slots[0].as_ref()?;
+        let from = if enc { t.enc } else { t.dec };
+        // SAFETY: `from` is a keyed context owned by this thread's cache; `cctx` is live.
+        Some(unsafe { openssl_sys::EVP_CIPHER_CTX_copy(cctx, from) } == 1)
+    });
+    if let Ok(Some(true)) = copied {
+        // Only the IV: the key schedule came with the copy.
+        // SAFETY: `cctx` now holds a keyed context of the right direction; `iv` has 16 bytes.
+        return unsafe {
+            openssl_sys::EVP_CipherInit_ex(
+                cctx,
+                std::ptr::null(),
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                iv,
+                c_int::from(enc),
+            )
+        } == 1;
+    }
+    let k = key.aes_key().as_ptr();
+    let c = cipher(key.size());
+    // SAFETY: live context from libssl; the cipher was fetched once; key and IV are the
+    // cipher's lengths.
+    unsafe {
+        if enc {
+            EVP_EncryptInit_ex(cctx, c, std::ptr::null_mut(), k, iv) == 1
+        } else {
+            EVP_DecryptInit_ex(cctx, c, std::ptr::null_mut(), k, iv) == 1
+        }
+    }
+}
+
 /// Keys the MAC context with `key`'s HMAC-SHA256 key.
 ///
 /// # Safety
@@ -129,6 +275,15 @@ unsafe fn key_mac(hctx: *mut EVP_MAC_CTX, key: &TicketKey) -> bool {
     unsafe { EVP_MAC_CTX_set_params(hctx, params.as_ptr()) == 1 }
 }
 
+/// Test only (feature `test-panic`): panics when `TLSEXT_SHIM_TEST_PANIC` names `point`
+/// (`ticket_cb`, `ctx_new`), so tests can prove that every hook's panic boundary holds.
+#[cfg(feature = "test-panic")]
+pub fn test_panic_point(point: &str) {
+    if std::env::var("TLSEXT_SHIM_TEST_PANIC").is_ok_and(|v| v == point) {
+        panic!("TLSEXT_SHIM_TEST_PANIC={point}");
+    }
+}
+
 /// The EVP ticket-key callback installed on contexts that use a key ring.
 ///
 /// # Safety
@@ -160,6 +315,8 @@ unsafe fn ticket_key(
     hctx: *mut EVP_MAC_CTX,
     enc: c_int,
 ) -> c_int {
+    #[cfg(feature = "test-panic")]
+    test_panic_point("ticket_cb");
     if s.is_null() || key_name.is_null() || iv.is_null() || cctx.is_null() || hctx.is_null() {
         return 0;
     }
@@ -189,28 +346,23 @@ unsafe fn ticket_key(
         unsafe { apply_lifetime(s, (until != ring::UnixTime::MAX).then(|| until.saturating_sub(now))) };
         // SAFETY: `key_name` points to 16 writable bytes (contract).
         unsafe { std::ptr::copy_nonoverlapping(key.name().0.as_ptr(), key_name, 16) };
-        // SAFETY: `iv` points to at least 16 writable bytes (contract).
-        if unsafe { RAND_bytes(iv, 16) } != 1 {
+        // The sealer's per-thread generator: no lock and no system call per ticket
+        // (OpenSSL's RAND_bytes costs more than the rest of this callback).
+        watch_forks();
+        let Ok(fresh) = crate::ticket::seal::fresh_iv() else {
             return -1;
-        }
-        // SAFETY: live contexts from libssl; the cipher was fetched once; key and IV are
-        // the cipher's lengths.
-        if unsafe {
-            EVP_EncryptInit_ex(
-                cctx,
-                cipher(key.size()),
-                std::ptr::null_mut(),
-                key.aes_key().as_ptr(),
-                iv,
-            )
-        } != 1
-        {
+        };
+        // SAFETY: `iv` points to at least 16 writable bytes (contract).
+        unsafe { std::ptr::copy_nonoverlapping(fresh.as_ptr(), iv, 16) };
+        // SAFETY: `cctx` is libssl's fresh context; `iv` holds 16 bytes.
+        if !unsafe { init_cipher(cctx, key, iv, true) } {
             return -1;
         }
         // SAFETY: `hctx` is live (contract).
         if !unsafe { key_mac(hctx, key) } {
             return -1;
         }
+        crate::metrics::global().ticket_issued(key.name());
         return 1;
     }
     let mut name = [0u8; 16];
@@ -227,7 +379,11 @@ unsafe fn ticket_key(
                 // SAFETY: `ctx` is live as long as `s` is.
                 let router = unsafe { ctx_state(ctx) }.and_then(|st| st.sni.load_full());
                 let elsewhere = router.is_some_and(|r| r.issued_elsewhere(&name, vhost.as_deref(), &ring, now));
-                if elsewhere { KeyLookup::OtherVhost } else { KeyLookup::Unknown }
+                if elsewhere {
+                    KeyLookup::OtherVhost
+                } else {
+                    KeyLookup::Unknown
+                }
             };
             note_lookup(lookup);
             return 0;
@@ -235,17 +391,8 @@ unsafe fn ticket_key(
     };
     note_lookup(KeyLookup::Found);
     let key = found.key;
-    // SAFETY: live contexts from libssl; `iv` points into the ticket's 16 IV bytes.
-    if unsafe {
-        EVP_DecryptInit_ex(
-            cctx,
-            cipher(key.size()),
-            std::ptr::null_mut(),
-            key.aes_key().as_ptr(),
-            iv,
-        )
-    } != 1
-    {
+    // SAFETY: `cctx` is libssl's fresh context; `iv` points into the ticket's 16 IV bytes.
+    if !unsafe { init_cipher(cctx, key, iv, false) } {
         return -1;
     }
     // SAFETY: `hctx` is live (contract).

@@ -8,6 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use openssl_sys::{SSL_CTX, SSL_METHOD};
 
 use crate::openssl::ctx::ServernameCb;
+use crate::openssl::outcome::{DecCb, GenCb};
 use crate::openssl::real::{self, ClientHelloCb, TicketKeyEvpCb};
 use crate::openssl::{ctx_state, use_keyring, use_sni};
 
@@ -29,6 +30,8 @@ unsafe fn after_ctx_new(ctx: *mut SSL_CTX) {
         return;
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
+        #[cfg(feature = "test-panic")]
+        crate::openssl::ticket_cb::test_panic_point("ctx_new");
         let Some(shim) = shim() else { return };
         if let Some(router) = &shim.sni {
             // SAFETY: `ctx` is live (caller); a second call for the same context is harmless.
@@ -189,8 +192,8 @@ pub unsafe extern "C" fn SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx: *mut SSL_CTX,
     unsafe { f(ctx, cb) }
 }
 
-/// `SSL_CTX_set_client_hello_cb`: libssl's, except on a context with SNI routing, where the
-/// callback is kept and called by the shim's own for names the shim does not serve.
+/// `SSL_CTX_set_client_hello_cb`: libssl's, except on a context the shim manages, where the
+/// callback is kept and called by the shim's own (for every name it does not route itself).
 ///
 /// # Safety
 /// As for OpenSSL's `SSL_CTX_set_client_hello_cb`.
@@ -199,7 +202,7 @@ pub unsafe extern "C" fn SSL_CTX_set_client_hello_cb(ctx: *mut SSL_CTX, cb: Opti
     // SAFETY: `ctx` is NULL or live (caller).
     if let Some(state) = unsafe { ctx_state(ctx) } {
         state.set_app_client_hello(cb, arg);
-        if state.sni.load().is_some() {
+        if state.client_hello_hooked.load(std::sync::atomic::Ordering::Acquire) {
             // The shim's callback stays installed and calls this one for names it does not serve.
             return;
         }
@@ -208,4 +211,31 @@ pub unsafe extern "C" fn SSL_CTX_set_client_hello_cb(ctx: *mut SSL_CTX, cb: Opti
         // SAFETY: forwards the caller's arguments to libssl's own function.
         unsafe { f(ctx, cb, arg) }
     }
+}
+
+/// `SSL_CTX_set_session_ticket_cb`: libssl's, except on a context whose tickets the shim
+/// manages, where the shim's callbacks stay installed (they count every offered ticket's fate)
+/// and call these with their own argument; their answers win.
+///
+/// # Safety
+/// As for OpenSSL's `SSL_CTX_set_session_ticket_cb`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn SSL_CTX_set_session_ticket_cb(
+    ctx: *mut SSL_CTX,
+    gen_cb: Option<GenCb>,
+    dec_cb: Option<DecCb>,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: `ctx` is NULL or live (caller).
+    if let Some(state) = unsafe { ctx_state(ctx) } {
+        state.set_app_session_ticket(gen_cb, dec_cb, arg);
+        if state.session_ticket_hooked.load(std::sync::atomic::Ordering::Acquire) {
+            return 1;
+        }
+    }
+    let Some(f) = real::real().set_session_ticket_cb else {
+        return 0;
+    };
+    // SAFETY: forwards the caller's arguments to libssl's own function.
+    unsafe { f(ctx, gen_cb, dec_cb, arg) }
 }

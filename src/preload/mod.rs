@@ -72,6 +72,10 @@ fn init() -> Option<Shim> {
             if settings.sni.strict { ", strict" } else { "" }
         ));
     }
+    crate::metrics::global().register_vhosts(&crate::openssl::sni::metrics_labels(sni.as_deref()));
+    if let Some(dir) = &settings.metrics.dir {
+        crate::metrics::configure_textfile(dir.clone(), settings.metrics.interval);
+    }
     Some(Shim { settings, tickets, sni })
 }
 
@@ -105,5 +109,8 @@ fn build_router(settings: &Settings) -> Option<Arc<SniRouter>> {
 fn poll_tickets() {
     if let Some(t) = shim().and_then(|s| s.tickets.as_ref()) {
         t.maybe_poll();
+    }
+    if let Some(Err(e)) = crate::metrics::maybe_write(crate::ticket::ring::now()) {
+        log_error!("metrics: {e}");
     }
 }

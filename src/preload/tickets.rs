@@ -131,8 +131,10 @@ impl TicketManager {
                         encrypting_name(&snapshot)
                     );
                     self.ring.store(snapshot);
+                    crate::metrics::global().key_reload(true);
                 }
                 Poll::Failed(e) => {
+                    crate::metrics::global().key_reload(false);
                     if self.ring.is_empty() {
                         log_error!("{e}; tickets are off (full handshakes) until it is fixed");
                     } else {
