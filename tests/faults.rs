@@ -523,7 +523,6 @@ fn hostile_key_sources_at_runtime_keep_the_last_good_keys_and_log_one_error_each
 /// the handshake (in `openssl s_server`, the whole server) until something writes to it. Run with
 /// `cargo test --test faults -- --ignored` once the source refuses non-regular files.
 #[test]
-#[ignore = "known bug: a FIFO at the key path blocks the handshake forever"]
 fn a_fifo_at_the_key_path_does_not_block_the_server() {
     require!("openssl", "mkfifo");
     let dir = TempDir::new("t-fifo");

@@ -354,10 +354,10 @@ impl Seed {
 
     /// Reads and parses the seed file at `path`.
     pub fn load(path: &Path) -> Result<Seed, SeedError> {
-        let data = Zeroizing::new(std::fs::read(path).map_err(|source| SeedError::Io {
+        let data = super::format::read_secret_file(path).map_err(|source| SeedError::Io {
             path: path.to_path_buf(),
             source,
-        })?);
+        })?;
         let origin = path.display().to_string();
         let text = std::str::from_utf8(&data).map_err(|_| SeedError::NotText {
             at: Location::new(origin.clone()),

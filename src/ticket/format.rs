@@ -67,6 +67,26 @@ pub struct ParsedKeys {
     pub encrypt: usize,
 }
 
+/// Reads a whole regular file of secrets: opened without blocking (a FIFO or device put at a
+/// key path must not hang the server's handshakes) and refused unless it is a regular file.
+pub fn read_secret_file(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut data = Zeroizing::new(Vec::new());
+    f.read_to_end(&mut data)?;
+    Ok(data)
+}
+
 /// Reads a key file or key directory.
 pub fn load_path(path: &Path, format: KeyFormat) -> Result<ParsedKeys, KeyError> {
     let io = |source| KeyError::Io {
@@ -77,7 +97,7 @@ pub fn load_path(path: &Path, format: KeyFormat) -> Result<ParsedKeys, KeyError>
     if meta.is_dir() {
         return load_dir(path, format);
     }
-    let data = Zeroizing::new(std::fs::read(path).map_err(io)?);
+    let data = read_secret_file(path).map_err(io)?;
     parse(&data, format, &Location::new(path.display().to_string()))
 }
 
@@ -118,10 +138,10 @@ fn load_dir(dir: &Path, format: KeyFormat) -> Result<ParsedKeys, KeyError> {
     let mut keys: Vec<TicketKey> = Vec::with_capacity(files.len());
     let mut first_len = None;
     for (_, path) in &files {
-        let data = Zeroizing::new(std::fs::read(path).map_err(|source| KeyError::Io {
+        let data = read_secret_file(path).map_err(|source| KeyError::Io {
             path: path.clone(),
             source,
-        })?);
+        })?;
         let file_at = Location::new(path.display().to_string());
         let mut parsed = parse(&data, layout, &file_at)?;
         if let Some(first) = first_len.filter(|&first| first != data.len()) {
