@@ -519,9 +519,9 @@ fn hostile_key_sources_at_runtime_keep_the_last_good_keys_and_log_one_error_each
     assert_eq!(shim_errors(&log).len(), hostile_cases().len(), "{log}");
 }
 
-/// Found by this suite: the shim opens the key path with a plain `read`, so a FIFO there blocks
-/// the handshake (in `openssl s_server`, the whole server) until something writes to it. Run with
-/// `cargo test --test faults -- --ignored` once the source refuses non-regular files.
+/// Found by this suite: the shim used to open the key path with a plain `read`, so a FIFO there
+/// blocked the handshake (in `openssl s_server`, the whole server) until something wrote to it.
+/// Key sources are now opened without blocking and refused unless they are regular files.
 #[test]
 fn a_fifo_at_the_key_path_does_not_block_the_server() {
     require!("openssl", "mkfifo");
