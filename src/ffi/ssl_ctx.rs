@@ -14,6 +14,11 @@ use super::result::{fail, tlsext_result, tlsext_result::*};
 /// replaces the ring. If the application switches contexts with `SSL_set_SSL_CTX` (SNI),
 /// attach the ring to those contexts too.
 ///
+/// For its statistics (`tlsext_stats_snapshot`) the shim also installs a ClientHello callback
+/// and session-ticket callbacks on `ctx`; install your own (`SSL_CTX_set_client_hello_cb`,
+/// `SSL_CTX_set_session_ticket_cb`) after this call and they are kept and called, with their
+/// own arguments, from the shim's, whose answers they decide.
+///
 /// # Safety
 /// `ctx` is a live `SSL_CTX` that no other thread is configuring; `ring` is a live handle.
 #[unsafe(no_mangle)]
