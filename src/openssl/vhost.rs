@@ -102,7 +102,7 @@ fn read_certs(path: &Path) -> Result<Vec<*mut X509>, String> {
 
 fn open_bio(path: &Path) -> Result<*mut openssl_sys::BIO, String> {
     // Checked without blocking first: BIO_new_file would hang on a FIFO.
-    if let Err(e) = crate::ticket::format::read_secret_file(path) {
+    if let Err(e) = crate::ticket::format::open_regular(path) {
         return Err(format!("{}: cannot read: {e}", path.display()));
     }
     let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| format!("{}: path contains NUL", path.display()))?;

@@ -67,12 +67,15 @@ pub struct ParsedKeys {
     pub encrypt: usize,
 }
 
-/// Reads a whole regular file of secrets: opened without blocking (a FIFO or device put at a
-/// key path must not hang the server's handshakes) and refused unless it is a regular file.
-pub fn read_secret_file(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
-    use std::io::Read as _;
+/// The largest key or seed file read: far beyond any real one (a HAProxy file of 500 keys is
+/// 55 KiB), small enough that a wrong path cannot stall the handshake path.
+pub const MAX_SECRET_FILE: u64 = 64 * 1024;
+
+/// Opens `path` for reading without blocking (a FIFO or device put at a key or certificate path
+/// must not hang the server's handshakes) and refuses anything but a regular file.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
+    let f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
@@ -82,8 +85,21 @@ pub fn read_secret_file(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
             "not a regular file",
         ));
     }
+    Ok(f)
+}
+
+/// Reads a whole regular file of secrets, of at most [`MAX_SECRET_FILE`] bytes.
+pub fn read_secret_file(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read as _;
+    let f = open_regular(path)?;
     let mut data = Zeroizing::new(Vec::new());
-    f.read_to_end(&mut data)?;
+    f.take(MAX_SECRET_FILE + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > MAX_SECRET_FILE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {MAX_SECRET_FILE} bytes: not a key file"),
+        ));
+    }
     Ok(data)
 }
 

@@ -240,3 +240,18 @@ fn unreadable_sources_name_the_path() {
         .to_string();
     assert!(e.starts_with("/nonexistent/tlsext.key: cannot read:"), "{e}");
 }
+
+#[test]
+fn oversized_files_and_fifos_are_refused_without_reading_them_whole_or_blocking() {
+    let d = tempdir("limits");
+    let big = d.join("big.key");
+    std::fs::write(&big, vec![b'A'; (MAX_SECRET_FILE + 1) as usize]).unwrap();
+    let e = load_path(&big, KeyFormat::Auto).unwrap_err().to_string();
+    assert!(e.contains("big.key") && e.contains("larger than 65536 bytes"), "{e}");
+    let fifo = d.join("fifo.key");
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    let e = load_path(&fifo, KeyFormat::Auto).unwrap_err().to_string();
+    assert!(e.contains("fifo.key") && e.contains("not a regular file"), "{e}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

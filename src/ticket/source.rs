@@ -128,9 +128,18 @@ impl FileSource {
         }
         let result = format::load_path(&self.path, self.format);
         // A writer may still be busy: take the signature again, and if it moved, look again
-        // next time rather than trusting what was read in between.
+        // next time rather than trusting (or reporting) what was read in between - a rotation
+        // deleting a key while it was being listed is not an error.
         let after = Signature::of(&self.path);
-        self.last = (after == sig).then_some(sig);
+        if after != sig {
+            self.last = None;
+            return if self.failing {
+                Poll::StillFailing
+            } else {
+                Poll::Unchanged
+            };
+        }
+        self.last = Some(sig);
         match result {
             Ok(keys) => {
                 self.failing = false;
