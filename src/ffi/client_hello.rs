@@ -225,6 +225,29 @@ unsafe fn write_u16s(values: &[u16], out: *mut u16, out_cap: usize, out_len: *mu
     TLSEXT_RESULT_OK
 }
 
+/// A list of u16 taken from the hello, copied out as `write_u16s` does.
+///
+/// # Safety
+/// As for `tlsext_client_hello_versions`.
+unsafe fn u16_list(
+    hello: *const tlsext_client_hello,
+    out: *mut u16,
+    out_cap: usize,
+    out_len: *mut usize,
+    values: impl FnOnce(&ClientHello<'_>) -> Vec<u16>,
+) -> tlsext_result {
+    ffi_boundary!({
+        let hello = try_ref!(hello, "hello");
+        let out_len = try_ref!(out_len, "out_len");
+        // SAFETY: `hello` is a live handle (caller).
+        let Some(h) = (unsafe { self::hello(hello) }).parsed() else {
+            return TLSEXT_RESULT_MALFORMED;
+        };
+        // SAFETY: caller's contract.
+        unsafe { write_u16s(&values(&h), out, out_cap, out_len) }
+    })
+}
+
 /// The protocol versions offered, in the client's order: the supported_versions list when
 /// present (GREASE values included, as sent), else the single legacy_version (0x0303 = TLS
 /// 1.2). With too small a buffer, `TLSEXT_RESULT_BUFFER_TOO_SMALL` and the count in `*out_len`.
@@ -239,20 +262,13 @@ pub unsafe extern "C" fn tlsext_client_hello_versions(
     out_cap: usize,
     out_len: *mut usize,
 ) -> tlsext_result {
-    ffi_boundary!({
-        let hello = try_ref!(hello, "hello");
-        let out_len = try_ref!(out_len, "out_len");
-        // SAFETY: `hello` is a live handle (caller).
-        let Some(h) = (unsafe { self::hello(hello) }).parsed() else {
-            return TLSEXT_RESULT_MALFORMED;
-        };
-        let values: Vec<u16> = match h.supported_versions() {
+    // SAFETY: forwarded contract.
+    unsafe {
+        u16_list(hello, out, out_cap, out_len, |h| match h.supported_versions() {
             Some(v) => v.iter().collect(),
             None => vec![h.legacy_version()],
-        };
-        // SAFETY: caller's contract.
-        unsafe { write_u16s(&values, out, out_cap, out_len) }
-    })
+        })
+    }
 }
 
 /// The extension types in the order the client sent them.
@@ -266,15 +282,10 @@ pub unsafe extern "C" fn tlsext_client_hello_extension_types(
     out_cap: usize,
     out_len: *mut usize,
 ) -> tlsext_result {
-    ffi_boundary!({
-        let hello = try_ref!(hello, "hello");
-        let out_len = try_ref!(out_len, "out_len");
-        // SAFETY: `hello` is a live handle (caller).
-        let Some(h) = (unsafe { self::hello(hello) }).parsed() else {
-            return TLSEXT_RESULT_MALFORMED;
-        };
-        let values: Vec<u16> = h.extensions().map(|e| e.typ).collect();
-        // SAFETY: caller's contract.
-        unsafe { write_u16s(&values, out, out_cap, out_len) }
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        u16_list(hello, out, out_cap, out_len, |h| {
+            h.extensions().map(|e| e.typ).collect()
+        })
+    }
 }
