@@ -148,7 +148,7 @@ pub unsafe extern "C" fn tlsext_client_hello_alpn_count(hello: *const tlsext_cli
     }
     // SAFETY: `hello` is a live handle (caller).
     let h = unsafe { self::hello(hello) };
-    h.parsed().and_then(|p| p.alpn()).map_or(0, |a| a.iter().count())
+    std::panic::catch_unwind(|| h.parsed().and_then(|p| p.alpn()).map_or(0, |a| a.iter().count())).unwrap_or(0)
 }
 
 /// The `index`-th ALPN protocol offered: `*proto` points into the hello (not NUL-terminated).
@@ -201,8 +201,11 @@ pub unsafe extern "C" fn tlsext_client_hello_has_session_ticket(hello: *const tl
     }
     // SAFETY: `hello` is a live handle (caller).
     let h = unsafe { self::hello(hello) };
-    h.parsed()
-        .is_some_and(|p| p.session_ticket().is_some_and(|t| !t.is_empty()) || p.pre_shared_key().is_some())
+    std::panic::catch_unwind(|| {
+        h.parsed()
+            .is_some_and(|p| p.session_ticket().is_some_and(|t| !t.is_empty()) || p.pre_shared_key().is_some())
+    })
+    .unwrap_or(false)
 }
 
 /// Copies a list of u16 into `(out, out_cap)`, or reports the count needed.
