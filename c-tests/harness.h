@@ -414,6 +414,23 @@ static inline bool harness_read(SSL *to, void *buf, size_t n)
 }
 
 /*
+ * A server and a client connection joined by an in-memory BIO pair, in accept and connect
+ * state, ready to be pumped.
+ */
+static inline void harness_pair(SSL_CTX *sctx, SSL_CTX *cctx, SSL **s, SSL **c)
+{
+    *s = SSL_new(sctx);
+    *c = SSL_new(cctx);
+    HARNESS_REQUIRE(*s != NULL && *c != NULL);
+    BIO *cb = NULL, *sb = NULL;
+    HARNESS_REQUIRE(BIO_new_bio_pair(&cb, 0, &sb, 0) == 1);
+    SSL_set_bio(*c, cb, cb);
+    SSL_set_bio(*s, sb, sb);
+    SSL_set_connect_state(*c);
+    SSL_set_accept_state(*s);
+}
+
+/*
  * Runs a full in-memory handshake between a new SSL from sctx and one from cctx, offering
  * `resume` (may be NULL) from the client, then sends "ping"/"pong" both ways and shuts both
  * sides down cleanly (an unclean close would make OpenSSL mark the client session
@@ -425,15 +442,8 @@ static inline void harness_handshake(SSL_CTX *sctx, SSL_CTX *cctx, SSL_SESSION *
     memset(r, 0, sizeof *r);
     harness_client_state st = {0, 0, 0};
     ERR_clear_error();
-    SSL *s = SSL_new(sctx);
-    SSL *c = SSL_new(cctx);
-    HARNESS_REQUIRE(s != NULL && c != NULL);
-    BIO *cb = NULL, *sb = NULL;
-    HARNESS_REQUIRE(BIO_new_bio_pair(&cb, 0, &sb, 0) == 1);
-    SSL_set_bio(c, cb, cb);
-    SSL_set_bio(s, sb, sb);
-    SSL_set_connect_state(c);
-    SSL_set_accept_state(s);
+    SSL *s = NULL, *c = NULL;
+    harness_pair(sctx, cctx, &s, &c);
     SSL_set_app_data(c, &st);
     SSL_set_msg_callback_arg(c, &st);
     HARNESS_REQUIRE(SSL_set_tlsext_host_name(c, "tlsext-c-tests.test") == 1);

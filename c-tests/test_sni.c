@@ -283,15 +283,8 @@ static void sni_handshake(SSL_CTX *sctx, SSL_CTX *cctx, const char *sni,
     memset(r, 0, sizeof *r);
     r->client_alert = -1;
     ERR_clear_error();
-    SSL *s = SSL_new(sctx);
-    SSL *c = SSL_new(cctx);
-    HARNESS_REQUIRE(s != NULL && c != NULL);
-    BIO *cb = NULL, *sb = NULL;
-    HARNESS_REQUIRE(BIO_new_bio_pair(&cb, 0, &sb, 0) == 1);
-    SSL_set_bio(c, cb, cb);
-    SSL_set_bio(s, sb, sb);
-    SSL_set_connect_state(c);
-    SSL_set_accept_state(s);
+    SSL *s = NULL, *c = NULL;
+    harness_pair(sctx, cctx, &s, &c);
     SSL_set_app_data(c, r);
     SSL_set_msg_callback(c, hs_msg_cb);
     SSL_set_msg_callback_arg(c, r);

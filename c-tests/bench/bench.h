@@ -100,15 +100,8 @@ static inline void bench_handshake(SSL_CTX *sctx, SSL_CTX *cctx, SSL_SESSION *re
 {
     memset(r, 0, sizeof *r);
     double t0 = bench_now_ns();
-    SSL *s = SSL_new(sctx);
-    SSL *c = SSL_new(cctx);
-    HARNESS_REQUIRE(s != NULL && c != NULL);
-    BIO *cb = NULL, *sb = NULL;
-    HARNESS_REQUIRE(BIO_new_bio_pair(&cb, 0, &sb, 0) == 1);
-    SSL_set_bio(c, cb, cb);
-    SSL_set_bio(s, sb, sb);
-    SSL_set_connect_state(c);
-    SSL_set_accept_state(s);
+    SSL *s = NULL, *c = NULL;
+    harness_pair(sctx, cctx, &s, &c);
     if (resume != NULL)
         HARNESS_REQUIRE(SSL_set_session(c, resume) == 1);
     int cdone = 0, sdone = 0;
