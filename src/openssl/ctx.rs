@@ -13,7 +13,6 @@ use crate::ticket::KeyRing;
 use super::outcome::{DecCb, GenCb};
 use super::real::ClientHelloCb;
 use super::sni::SniRouter;
-use super::sys::CRYPTO_get_ex_new_index;
 use super::{outcome, real, sni, ticket_cb};
 
 /// `CRYPTO_EX_INDEX_SSL_CTX`.
@@ -117,19 +116,7 @@ unsafe extern "C" fn free_state(
     });
 }
 
-static CTX_INDEX: Lazy<c_int> = Lazy::new(|| {
-    // SAFETY: registers a new ex_data index with a free callback of the right prototype.
-    unsafe {
-        CRYPTO_get_ex_new_index(
-            CRYPTO_EX_INDEX_SSL_CTX,
-            0,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            Some(free_state),
-        )
-    }
-});
+static CTX_INDEX: Lazy<c_int> = Lazy::new(|| super::sys::new_ex_index(CRYPTO_EX_INDEX_SSL_CTX, free_state));
 
 /// The shim's state on `ctx`, if it has any.
 ///
@@ -244,7 +231,7 @@ pub unsafe fn use_sni(ctx: *mut SSL_CTX, router: Arc<SniRouter>) -> Result<(), A
     // SAFETY: forwarded contract.
     let state = unsafe { ctx_state_or_create(ctx) }.ok_or(AttachError::OpenSsl)?;
     let r = real::real();
-    let (Some(set_ch), Some(cb_ctrl)) = (r.set_client_hello_cb, r.ctx_callback_ctrl) else {
+    let (Some(_), Some(cb_ctrl)) = (r.set_client_hello_cb, r.ctx_callback_ctrl) else {
         return Err(AttachError::OpenSsl);
     };
     if state.ring.load().is_none() {
@@ -258,7 +245,6 @@ pub unsafe fn use_sni(ctx: *mut SSL_CTX, router: Arc<SniRouter>) -> Result<(), A
         unsafe { use_keyring(ctx, Arc::new(ring)) }?;
     }
     state.sni.store(Some(router));
-    let _ = set_ch;
     // SAFETY: `ctx` is live; `state` is its own.
     unsafe { hook_client_hello(ctx, state) };
     // SAFETY: cmd 53 stores a servername callback of this prototype.

@@ -158,10 +158,10 @@ pub unsafe extern "C" fn dec_cb(
     keyname: *const u8,
     keyname_len: usize,
     status: c_int,
-    arg: *mut c_void,
+    _arg: *mut c_void,
 ) -> c_int {
-    let _ = arg;
-    let counted = std::panic::catch_unwind(|| {
+    // Our own argument is unused (NULL); the application's is kept in the context state.
+    let _ = std::panic::catch_unwind(|| {
         let age = if ss.is_null() {
             0
         } else {
@@ -173,7 +173,6 @@ pub unsafe extern "C" fn dec_cb(
             record(s, o);
         }
     });
-    let _ = counted;
     // SAFETY: `s` is live; its context outlives it.
     let app = unsafe { super::ctx::ctx_state(super::sys::SSL_get_SSL_CTX(s)) }.and_then(|st| st.app_session_ticket());
     match app {
@@ -187,8 +186,7 @@ pub unsafe extern "C" fn dec_cb(
 ///
 /// # Safety
 /// Called by libssl with a live connection.
-pub unsafe extern "C" fn gen_cb(s: *mut SSL, arg: *mut c_void) -> c_int {
-    let _ = arg;
+pub unsafe extern "C" fn gen_cb(s: *mut SSL, _arg: *mut c_void) -> c_int {
     // SAFETY: `s` is live; its context outlives it.
     let app = unsafe { super::ctx::ctx_state(super::sys::SSL_get_SSL_CTX(s)) }.and_then(|st| st.app_session_ticket());
     match app {

@@ -115,7 +115,8 @@ impl Vhost {
 /// The names → vhosts table and the strict switch.
 pub struct SniRouter {
     table: ArcSwap<(VhostTable<usize>, Vec<Arc<Vhost>>)>,
-    pending: Mutex<Vec<Arc<Vhost>>>,
+    /// Serialises `add`: readers never take it.
+    writer: Mutex<()>,
     strict: AtomicBool,
     reload_interval_ms: u64,
     next_reload_ms: AtomicU64,
@@ -132,7 +133,7 @@ impl SniRouter {
     pub fn new(reload_interval_ms: u64) -> Self {
         SniRouter {
             table: ArcSwap::from_pointee((VhostTable::new(), Vec::new())),
-            pending: Mutex::new(Vec::new()),
+            writer: Mutex::new(()),
             strict: AtomicBool::new(false),
             reload_interval_ms,
             next_reload_ms: AtomicU64::new(0),
@@ -147,21 +148,21 @@ impl SniRouter {
     /// Adds a vhost serving `certs` for `names` (exact names or `*.example.com`); refused
     /// (nothing changes) if a name is invalid or already taken.
     pub fn add(&self, names: Vec<String>, certs: Certs, files: Option<(PathBuf, PathBuf)>) -> Result<(), String> {
-        let mut pending = self.pending.lock().map_err(|_| "router lock poisoned".to_string())?;
-        let vhost = Arc::new(Vhost::new(pending.len(), names, certs, files)?);
-        let mut all: Vec<Arc<Vhost>> = pending.clone();
-        all.push(vhost);
-        let mut table = VhostTable::new();
-        for (i, v) in all.iter().enumerate() {
-            for name in &v.names {
-                let pattern = Pattern::new(name).map_err(|e| format!("vhost {}: name {name:?}: {e}", v.label))?;
-                table
-                    .insert(pattern, i)
-                    .map_err(|e| format!("vhost {}: {e}", v.label))?;
-            }
+        let _writer = self.writer.lock().map_err(|_| "router lock poisoned".to_string())?;
+        let current = self.table.load_full();
+        let index = current.1.len();
+        let vhost = Arc::new(Vhost::new(index, names, certs, files)?);
+        // Copy-on-write: only the new names are inserted; a refusal leaves the live table as it was.
+        let mut table = current.0.clone();
+        for name in &vhost.names {
+            let pattern = Pattern::new(name).map_err(|e| format!("vhost {}: name {name:?}: {e}", vhost.label))?;
+            table
+                .insert(pattern, index)
+                .map_err(|e| format!("vhost {}: {e}", vhost.label))?;
         }
-        self.table.store(Arc::new((table, all.clone())));
-        *pending = all;
+        let mut vhosts = current.1.clone();
+        vhosts.push(vhost);
+        self.table.store(Arc::new((table, vhosts)));
         Ok(())
     }
 
@@ -242,19 +243,7 @@ unsafe extern "C" fn free_choice(
     }
 }
 
-static SSL_INDEX: Lazy<c_int> = Lazy::new(|| {
-    // SAFETY: registers an ex_data index for SSL objects with a free callback of the right type.
-    unsafe {
-        sys::CRYPTO_get_ex_new_index(
-            CRYPTO_EX_INDEX_SSL,
-            0,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            Some(free_choice),
-        )
-    }
-});
+static SSL_INDEX: Lazy<c_int> = Lazy::new(|| sys::new_ex_index(CRYPTO_EX_INDEX_SSL, free_choice));
 
 /// Remembers on the connection which vhost it serves (`None`: the server's own certificate).
 ///

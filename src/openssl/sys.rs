@@ -13,6 +13,22 @@ use openssl_sys::{
 /// `CRYPTO_EX_free`.
 pub type ExFree = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut CRYPTO_EX_DATA, c_int, c_long, *mut c_void);
 
+/// A new ex_data index of `class` (`CRYPTO_EX_INDEX_*`) whose values `free` releases when
+/// their object dies; negative if OpenSSL refuses.
+pub fn new_ex_index(class: c_int, free: ExFree) -> c_int {
+    // SAFETY: registers an index with a free callback of libcrypto's prototype; no new/dup.
+    unsafe {
+        CRYPTO_get_ex_new_index(
+            class,
+            0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            Some(free),
+        )
+    }
+}
+
 unsafe extern "C" {
     pub fn CRYPTO_get_ex_new_index(
         class_index: c_int,
