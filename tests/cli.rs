@@ -9,6 +9,7 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::ffi::OsString;
@@ -19,25 +20,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use base64::Engine as _;
-use common::{Env, SServer, SServerOpts, TempDir, Tls, find_binary, gen_cert, issue, random_bytes, ticket_key_name};
+use common::{Env, SServer, SServerOpts, TempDir, Tls, gen_cert, issue, random_bytes, ticket_key_name};
 use tlsext_shim::metrics::{Metrics, Refusal, Tls as MetricsTls};
 use tlsext_shim::ticket::format::{self, ParsedKeys};
 use tlsext_shim::ticket::ring::now;
 use tlsext_shim::ticket::{Chain, KeyFormat, KeyName, Seed, Snapshot};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tlsext-shim");
-
-/// Returns from the test, loudly, when `binary` is not installed.
-macro_rules! require {
-    ($($binary:expr),+) => {
-        $(
-            if find_binary($binary).is_none() {
-                eprintln!("SKIP: {} is not installed", $binary);
-                return;
-            }
-        )+
-    };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Running the binary

@@ -21,6 +21,7 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::ffi::OsString;
@@ -34,18 +35,6 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use common::*;
-
-/// Returns from the test, loudly, when `binary` is not installed.
-macro_rules! require {
-    ($($binary:expr),+) => {
-        $(
-            if find_binary($binary).is_none() {
-                eprintln!("SKIP: {} is not installed", $binary);
-                return;
-            }
-        )+
-    };
-}
 
 /// Whether `make stress` asked for the long sizes.
 fn long() -> bool {

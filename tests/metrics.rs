@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::thread::sleep;
@@ -13,10 +14,7 @@ use tlsext_shim::metrics::{Refusal, Snapshot};
 
 #[test]
 fn a_preloaded_server_writes_counters_that_match_the_handshakes() {
-    if find_binary("openssl").is_none() {
-        eprintln!("SKIP: openssl is not installed");
-        return;
-    }
+    require!("openssl");
     let dir = TempDir::new("t-metrics");
     let cert = Cert::localhost(dir.path());
     let keys = dir.subdir("keys");

@@ -9,6 +9,7 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::fs;
@@ -17,18 +18,6 @@ use std::path::Path;
 use std::thread::sleep;
 
 use common::*;
-
-/// Returns from the test, loudly, when `binary` is not installed.
-macro_rules! require {
-    ($($binary:expr),+) => {
-        $(
-            if find_binary($binary).is_none() {
-                eprintln!("SKIP: {} is not installed", $binary);
-                return;
-            }
-        )+
-    };
-}
 
 /// Session file `<name>-<tls>.pem` in `dir`.
 fn sess(dir: &TempDir, name: &str, tls: Tls) -> std::path::PathBuf {

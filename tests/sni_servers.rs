@@ -12,6 +12,7 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::fs;
@@ -19,18 +20,6 @@ use std::path::{Path, PathBuf};
 use std::thread::sleep;
 
 use common::*;
-
-/// Returns from the test, loudly, when `binary` is not installed.
-macro_rules! require {
-    ($($binary:expr),+) => {
-        $(
-            if find_binary($binary).is_none() {
-                eprintln!("SKIP: {} is not installed", $binary);
-                return;
-            }
-        )+
-    };
-}
 
 /// CN of the server's own certificate.
 const DEFAULT_CN: &str = "default.test";

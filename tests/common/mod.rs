@@ -9,6 +9,19 @@
 // Each test crate uses a different part of the helpers; a failed unwrap is a failed test.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+/// Returns from the test, loudly, when a `binary` the test drives is not installed.
+#[allow(unused_macros)]
+macro_rules! require {
+    ($($binary:expr),+) => {
+        $(
+            if $crate::common::find_binary($binary).is_none() {
+                eprintln!("SKIP: {} is not installed", $binary);
+                return;
+            }
+        )+
+    };
+}
+
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
