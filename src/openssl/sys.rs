@@ -6,8 +6,8 @@
 use std::ffi::{c_char, c_int, c_long, c_uint, c_void};
 
 use openssl_sys::{
-    ASN1_TIME, BIO, CRYPTO_EX_DATA, EVP_CIPHER, EVP_CIPHER_CTX, EVP_MAC_CTX, EVP_PKEY, OPENSSL_STACK, OSSL_PARAM, SSL,
-    SSL_CTX, SSL_SESSION, X509,
+    ASN1_TIME, BIO, CRYPTO_EX_DATA, EVP_CIPHER, EVP_CIPHER_CTX, EVP_PKEY, OPENSSL_STACK, SSL, SSL_CTX, SSL_SESSION,
+    X509,
 };
 
 /// `CRYPTO_EX_free`.
@@ -53,7 +53,6 @@ unsafe extern "C" {
         key: *const u8,
         iv: *const u8,
     ) -> c_int;
-    pub fn EVP_MAC_CTX_set_params(ctx: *mut EVP_MAC_CTX, params: *const OSSL_PARAM) -> c_int;
     pub fn RAND_bytes(buf: *mut u8, num: c_int) -> c_int;
     pub fn SSL_get_SSL_CTX(ssl: *const SSL) -> *mut SSL_CTX;
     pub fn SSL_version(ssl: *const SSL) -> c_int;

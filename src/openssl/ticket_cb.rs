@@ -11,8 +11,8 @@ use once_cell::sync::{Lazy, OnceCell};
 use openssl_sys::{EVP_CIPHER, EVP_CIPHER_CTX, EVP_MAC_CTX, OSSL_PARAM, SSL};
 
 use super::sys::{
-    EVP_CIPHER_fetch, EVP_DecryptInit_ex, EVP_EncryptInit_ex, EVP_MAC_CTX_set_params, SSL_SESSION_get_timeout,
-    SSL_SESSION_set_timeout, SSL_get_SSL_CTX, SSL_get_session, SSL_version,
+    EVP_CIPHER_fetch, EVP_DecryptInit_ex, EVP_EncryptInit_ex, SSL_SESSION_get_timeout, SSL_SESSION_set_timeout,
+    SSL_get_SSL_CTX, SSL_get_session, SSL_version,
 };
 
 use crate::ticket::{KeySize, TicketKey, ring};
@@ -94,7 +94,6 @@ unsafe fn apply_lifetime(s: *mut SSL, decrypt_left: Option<u64>) {
     }
 }
 const OSSL_PARAM_UTF8_STRING: c_uint = 4;
-const OSSL_PARAM_OCTET_STRING: c_uint = 5;
 const OSSL_PARAM_UNMODIFIED: usize = usize::MAX;
 
 /// AES-128-CBC and AES-256-CBC, fetched once per process (OpenSSL's own ticket path
@@ -243,18 +242,14 @@ unsafe fn init_cipher(cctx: *mut EVP_CIPHER_CTX, key: &TicketKey, iv: *const u8,
 
 /// Keys the MAC context with `key`'s HMAC-SHA256 key.
 ///
+/// `EVP_MAC_init` with the key as an argument, as OpenSSL's own ticket code does: the provider
+/// then has only the digest name to look up in the parameters.
+///
 /// # Safety
 /// `hctx` is the live `EVP_MAC_CTX` OpenSSL handed to the callback.
 unsafe fn key_mac(hctx: *mut EVP_MAC_CTX, key: &TicketKey) -> bool {
     let hmac = key.hmac_key();
     let params = [
-        OSSL_PARAM {
-            key: c"key".as_ptr(),
-            data_type: OSSL_PARAM_OCTET_STRING,
-            data: hmac.as_ptr().cast_mut().cast(),
-            data_size: hmac.len(),
-            return_size: OSSL_PARAM_UNMODIFIED,
-        },
         OSSL_PARAM {
             key: c"digest".as_ptr(),
             data_type: OSSL_PARAM_UTF8_STRING,
@@ -270,9 +265,9 @@ unsafe fn key_mac(hctx: *mut EVP_MAC_CTX, key: &TicketKey) -> bool {
             return_size: 0,
         },
     ];
-    // SAFETY: `hctx` is live (caller); the parameter array is END-terminated and its data
-    // outlives the call, which copies the key.
-    unsafe { EVP_MAC_CTX_set_params(hctx, params.as_ptr()) == 1 }
+    // SAFETY: `hctx` is live (caller); the parameter array is END-terminated; the key and the
+    // parameters outlive the call, which copies the key.
+    unsafe { openssl_sys::EVP_MAC_init(hctx, hmac.as_ptr(), hmac.len(), params.as_ptr()) == 1 }
 }
 
 /// Test only (feature `test-panic`): panics when `TLSEXT_SHIM_TEST_PANIC` names `point`
