@@ -12,6 +12,16 @@
 
 #include "../harness.h"
 
+/* CALLGRIND_ZERO_STATS from valgrind's header when it is installed, a no-op otherwise. */
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#endif
+#endif
+#ifndef CALLGRIND_ZERO_STATS
+#define CALLGRIND_ZERO_STATS
+#endif
+
 /* The harness's check counters are not used by the benchmarks. */
 static inline int bench_harness_unused(void)
 {

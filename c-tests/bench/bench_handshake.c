@@ -20,15 +20,6 @@
  */
 #include "bench.h"
 
-#if defined(__has_include)
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#endif
-#endif
-#ifndef CALLGRIND_ZERO_STATS
-#define CALLGRIND_ZERO_STATS
-#endif
-
 BENCH_SERVER_FN(srv_openssl_tls12_full)
 BENCH_SERVER_FN(srv_openssl_tls12_resumed)
 BENCH_SERVER_FN(srv_openssl_tls13_full)

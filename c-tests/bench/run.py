@@ -201,6 +201,15 @@ def c_benches(r):
             key = f"srv_{mode}_{case}"
             if key in per:
                 r.metrics[f"ir_server_{mode}_{case}"] = per[key] / n
+    # 1, what-if: a best-case legacy (HMAC_CTX) callback, next to OpenSSL's keys and the shim.
+    r.run("legacy_time", [b("bench_legacy"), "time"] + (["3", "5"] if q else ["41", "40"]))
+    f = r.callgrind("legacy_callgrind", ["srv_*"], [b("bench_legacy"), "count", str(n)])
+    for k, v in inclusive(f, r"srv_(\w+)_tls12_resumed").items():
+        r.metrics[f"ir_legacy_bench_{k}"] = v / n
+    f = r.callgrind("legacy_callback", ["legacy_cb"], [b("bench_legacy"), "count", str(n)])
+    total, calls = total_and_calls(f, "legacy_cb")
+    if calls:
+        r.metrics["ir_legacy_bench_callback"] = total / calls
     # 2. OpenSSL's default key block inside real handshakes, one case at a time.
     for op, case in (("issue", "tls12_full"), ("decrypt", "tls12_resumed")):
         f = r.callgrind(f"default_{case}", ["srv_*"], [b("bench_handshake"), "count", str(n), f"openssl_{case}"])
@@ -322,6 +331,19 @@ def summarize(r, info):
             f"({fmt(100 * fn / base, '%', 1)}) and its key block (what a key callback replaces) {fmt(block)} Ir "
             f"({fmt(100 * block / base, '%', 1)}); a callback costing nothing would reach "
             f"{fmt(1 - block / base, 'x', 3)}.\n")
+
+    lo, ls, ll = (m(f"ir_legacy_bench_{k}") for k in ("openssl", "shim", "legacy"))
+    lcb = m("ir_legacy_bench_callback")
+    if None not in (lo, ls, ll):
+        add("What-if, `bench_legacy`: the legacy `HMAC_CTX` callback at its best (one key; MAC and "
+            "cipher contexts keyed once and copied per ticket; no lookup), resumed TLS 1.2, server Ir:\n")
+        add("| OpenSSL keys | shim (EVP callback) | legacy callback, best case | legacy callback's own Ir |")
+        add("|---:|---:|---:|---:|")
+        add(f"| {fmt(lo)} | {fmt(ls)} ({fmt(ratio(ls, lo), 'x', 3)}) | {fmt(ll)} ({fmt(ratio(ll, lo), 'x', 3)}) "
+            f"| {fmt(lcb)} |")
+        if lcb is not None:
+            add(f"\nEven that route with a callback costing nothing would reach "
+                f"{fmt(ratio(ll - lcb, lo), 'x', 3)}.\n")
 
     add("## 2. Instructions per ticket operation: the shim's callback vs OpenSSL's default path\n")
     add("Both measured inside real handshakes of the same program: the shim's callback (callgrind "
