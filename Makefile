@@ -124,7 +124,7 @@ stress: build
 # Benchmarks (issue 5; results and method in BENCHMARKS.md). `make bench` builds the release
 # library and the C programs in c-tests/bench, then c-tests/bench/run.py runs every benchmark
 # (C loops, interleaved handshakes, callgrind counts, memory, certificate loading, the criterion
-# benches in benches/) in about 10 minutes, prints a summary and writes target/bench/summary.md
+# benches in benches/) in about 5 minutes, prints a summary and writes target/bench/summary.md
 # and results.json. BENCH_ARGS=--quick shrinks every run (a smoke test, not for numbers).
 
 .PHONY: bench bench-build

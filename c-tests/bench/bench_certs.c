@@ -5,7 +5,7 @@
  *
  *   openssl: what any server does per vhost with plain libssl: SSL_CTX_new, then
  *            SSL_CTX_use_certificate_chain_file, SSL_CTX_use_PrivateKey_file and
- *            SSL_CTX_check_private_key (the lower bound for loading PEM pairs)
+ *            SSL_CTX_check_private_key
  *   shim:    tlsext_sni_router_add_vhost_files for every vhost into one router (which
  *            parses, checks and indexes the names), then tlsext_ssl_ctx_use_sni
  *
