@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group};
 use openssl_sys as ffi;
-use tlsext_shim::openssl::ticket_cb::ticket_key_evp_cb;
+use tlsext_shim::openssl::ticket_cb::{hmac_sha256_params, ticket_key_evp_cb};
 use tlsext_shim::ticket::{KeyRing, KeySize, TicketKey};
 
 struct Fixture {
@@ -90,25 +90,6 @@ impl Drop for Contexts {
     }
 }
 
-fn digest_params() -> [ffi::OSSL_PARAM; 2] {
-    [
-        ffi::OSSL_PARAM {
-            key: c"digest".as_ptr(),
-            data_type: 4, // OSSL_PARAM_UTF8_STRING
-            data: c"SHA256".as_ptr().cast_mut().cast(),
-            data_size: 6,
-            return_size: usize::MAX,
-        },
-        ffi::OSSL_PARAM {
-            key: ptr::null(),
-            data_type: 0,
-            data: ptr::null_mut(),
-            data_size: 0,
-            return_size: 0,
-        },
-    ]
-}
-
 #[inline(never)]
 fn ticket_op_issue_shim(f: &Fixture, c: &Contexts) -> c_int {
     let mut name = [0u8; 16];
@@ -122,7 +103,7 @@ fn ticket_op_issue_shim(f: &Fixture, c: &Contexts) -> c_int {
 fn ticket_op_issue_openssl(f: &Fixture, c: &Contexts) -> c_int {
     let mut name = [0u8; 16];
     let mut iv = [0u8; 16];
-    let params = digest_params();
+    let params = hmac_sha256_params();
     // SAFETY: OpenSSL 3.0's default issue path, on fresh live contexts.
     unsafe {
         let cipher = ffi::EVP_CIPHER_fetch(ptr::null_mut(), c"AES-256-CBC".as_ptr(), ptr::null());
@@ -148,7 +129,7 @@ fn ticket_op_decrypt_shim(f: &Fixture, c: &Contexts) -> c_int {
 
 #[inline(never)]
 fn ticket_op_decrypt_openssl(f: &Fixture, c: &Contexts) -> c_int {
-    let params = digest_params();
+    let params = hmac_sha256_params();
     // SAFETY: OpenSSL 3.0's default decrypt path, on fresh live contexts.
     unsafe {
         let cipher = ffi::EVP_CIPHER_fetch(ptr::null_mut(), c"AES-256-CBC".as_ptr(), ptr::null());

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use openssl_sys as ffi;
+use tlsext_shim::openssl::ticket_cb::hmac_sha256_params;
 use tlsext_shim::ticket::{self, KeySize, ParsedKeys, Snapshot, TicketKey};
 
 const PLAINTEXT_LEN: usize = 200;
@@ -51,22 +52,7 @@ impl Evp {
             evp.aes.copy_from_slice(key.aes_key());
             evp.hmac.copy_from_slice(key.hmac_key());
             // Set the digest once; later `EVP_MAC_init` calls only re-key.
-            let params = [
-                ffi::OSSL_PARAM {
-                    key: c"digest".as_ptr(),
-                    data_type: 4, // OSSL_PARAM_UTF8_STRING
-                    data: c"SHA256".as_ptr().cast_mut().cast(),
-                    data_size: 6,
-                    return_size: usize::MAX,
-                },
-                ffi::OSSL_PARAM {
-                    key: ptr::null(),
-                    data_type: 0,
-                    data: ptr::null_mut(),
-                    data_size: 0,
-                    return_size: 0,
-                },
-            ];
+            let params = hmac_sha256_params();
             assert_eq!(ffi::EVP_MAC_init(mctx, evp.hmac.as_ptr(), 32, params.as_ptr()), 1);
             evp
         }

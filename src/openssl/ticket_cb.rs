@@ -240,16 +240,11 @@ unsafe fn init_cipher(cctx: *mut EVP_CIPHER_CTX, key: &TicketKey, iv: *const u8,
     }
 }
 
-/// Keys the MAC context with `key`'s HMAC-SHA256 key.
-///
-/// `EVP_MAC_init` with the key as an argument, as OpenSSL's own ticket code does: the provider
-/// then has only the digest name to look up in the parameters.
-///
-/// # Safety
-/// `hctx` is the live `EVP_MAC_CTX` OpenSSL handed to the callback.
-unsafe fn key_mac(hctx: *mut EVP_MAC_CTX, key: &TicketKey) -> bool {
-    let hmac = key.hmac_key();
-    let params = [
+/// The parameters that make an HMAC `EVP_MAC_CTX` use SHA-256, the digest of OpenSSL's ticket
+/// MAC: `{"digest": "SHA256"}`, END-terminated. The strings are static, so the array may be
+/// kept and passed anywhere.
+pub fn hmac_sha256_params() -> [OSSL_PARAM; 2] {
+    [
         OSSL_PARAM {
             key: c"digest".as_ptr(),
             data_type: OSSL_PARAM_UTF8_STRING,
@@ -264,9 +259,21 @@ unsafe fn key_mac(hctx: *mut EVP_MAC_CTX, key: &TicketKey) -> bool {
             data_size: 0,
             return_size: 0,
         },
-    ];
-    // SAFETY: `hctx` is live (caller); the parameter array is END-terminated; the key and the
-    // parameters outlive the call, which copies the key.
+    ]
+}
+
+/// Keys the MAC context with `key`'s HMAC-SHA256 key.
+///
+/// `EVP_MAC_init` with the key as an argument, as OpenSSL's own ticket code does: the provider
+/// then has only the digest name to look up in the parameters.
+///
+/// # Safety
+/// `hctx` is the live `EVP_MAC_CTX` OpenSSL handed to the callback.
+unsafe fn key_mac(hctx: *mut EVP_MAC_CTX, key: &TicketKey) -> bool {
+    let hmac = key.hmac_key();
+    let params = hmac_sha256_params();
+    // SAFETY: `hctx` is live (caller); the parameter array is END-terminated with static
+    // strings; the key outlives the call, which copies it.
     unsafe { openssl_sys::EVP_MAC_init(hctx, hmac.as_ptr(), hmac.len(), params.as_ptr()) == 1 }
 }
 
