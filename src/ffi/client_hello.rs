@@ -124,14 +124,8 @@ pub unsafe extern "C" fn tlsext_client_hello_server_name(
         let name_len = try_ref!(name_len, "name_len");
         // SAFETY: `hello` is a live handle (caller).
         match unsafe { self::hello(hello) }.parsed().and_then(|h| h.host_name()) {
-            Some(n) => {
-                // SAFETY: both outputs are writable (caller).
-                unsafe {
-                    name.write(n.as_ptr());
-                    name_len.write(n.len());
-                }
-                TLSEXT_RESULT_OK
-            }
+            // SAFETY: both outputs are writable (caller).
+            Some(n) => unsafe { write_bytes(n.as_bytes(), name, name_len) },
             None => fail(TLSEXT_RESULT_NOT_FOUND, "the client sent no host name"),
         }
     })
@@ -173,14 +167,8 @@ pub unsafe extern "C" fn tlsext_client_hello_alpn(
             .and_then(|h| h.alpn())
             .and_then(|a| a.iter().nth(index))
         {
-            Some(p) => {
-                // SAFETY: both outputs are writable (caller).
-                unsafe {
-                    proto.write(p.as_ptr());
-                    proto_len.write(p.len());
-                }
-                TLSEXT_RESULT_OK
-            }
+            // SAFETY: both outputs are writable (caller).
+            Some(p) => unsafe { write_bytes(p, proto, proto_len) },
             None => fail(
                 TLSEXT_RESULT_NOT_FOUND,
                 format_args!("no ALPN protocol at index {index}"),
@@ -206,6 +194,19 @@ pub unsafe extern "C" fn tlsext_client_hello_has_session_ticket(hello: *const tl
             .is_some_and(|p| p.session_ticket().is_some_and(|t| !t.is_empty()) || p.pre_shared_key().is_some())
     })
     .unwrap_or(false)
+}
+
+/// Points `(*ptr, *len)` at `bytes` (which live in the hello) and answers OK.
+///
+/// # Safety
+/// `ptr` and `len` are writable.
+unsafe fn write_bytes(bytes: &[u8], ptr: *mut *const u8, len: *mut usize) -> tlsext_result {
+    // SAFETY: writable (caller).
+    unsafe {
+        ptr.write(bytes.as_ptr());
+        len.write(bytes.len());
+    }
+    TLSEXT_RESULT_OK
 }
 
 /// Copies a list of u16 into `(out, out_cap)`, or reports the count needed.
