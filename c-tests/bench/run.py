@@ -245,7 +245,9 @@ def rust_benches(r):
     for g, b in (("seal_200B", "rust_sealer"), ("seal_200B", "openssl_evp"), ("open_200B", "rust_sealer"),
                  ("open_200B", "openssl_evp"), ("clienthello_all_fixtures", "ours"),
                  ("clienthello_all_fixtures", "tls_parser"), ("vhost_lookup_100k", "exact"),
-                 ("vhost_lookup_100k", "wildcard"), ("vhost_lookup_100k", "miss")):
+                 ("vhost_lookup_100k", "wildcard"), ("vhost_lookup_100k", "miss"),
+                 ("ticket_issue", "shim_callback"), ("ticket_issue", "openssl_default"),
+                 ("ticket_decrypt", "shim_callback"), ("ticket_decrypt", "openssl_default")):
         v = criterion_median(g, b)
         if v is not None:
             r.metrics[f"criterion_{g}_{b}_ns"] = v
@@ -258,11 +260,6 @@ def rust_benches(r):
             r.metrics[f"ir_op_{k}"] = v / n
     else:
         r.errors.append("handshake bench executable not found")
-    for g in ("ticket_issue", "ticket_decrypt"):
-        for b in ("shim_callback", "openssl_default"):
-            v = criterion_median(g, b)
-            if v is not None:
-                r.metrics[f"criterion_{g}_{b}_ns"] = v
     # 4, instructions: both parsers over every fixture, N times each.
     exe = bench_exe("codec")
     if exe:
