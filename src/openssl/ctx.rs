@@ -30,10 +30,10 @@ pub struct CtxState {
     pub sni: ArcSwapOption<SniRouter>,
     /// The application's servername callback (a function pointer, 0 for none).
     app_servername_cb: AtomicUsize,
-    /// The application's ClientHello callback and its argument.
-    app_client_hello: ArcSwapOption<(usize, usize)>,
+    /// The application's ClientHello callback and its argument (an address).
+    app_client_hello: ArcSwapOption<(ClientHelloCb, usize)>,
     /// The application's session-ticket callbacks (generate, decrypt) and their argument.
-    app_session_ticket: ArcSwapOption<(usize, usize, usize)>,
+    app_session_ticket: ArcSwapOption<(Option<GenCb>, Option<DecCb>, usize)>,
     /// Whether the shim's ClientHello callback is installed (the application's is chained).
     pub client_hello_hooked: std::sync::atomic::AtomicBool,
     /// Whether the shim's session-ticket callbacks are installed (the application's chained).
@@ -56,42 +56,26 @@ impl CtxState {
 
     /// Records the application's ClientHello callback and argument.
     pub fn set_app_client_hello(&self, cb: Option<ClientHelloCb>, arg: *mut c_void) {
-        self.app_client_hello
-            .store(cb.map(|f| Arc::new((f as usize, arg as usize))));
+        self.app_client_hello.store(cb.map(|f| Arc::new((f, arg as usize))));
     }
 
     /// Records the application's session-ticket callbacks and argument.
     pub fn set_app_session_ticket(&self, gen_cb: Option<GenCb>, dec_cb: Option<DecCb>, arg: *mut c_void) {
-        let pack = (
-            gen_cb.map_or(0, |f| f as usize),
-            dec_cb.map_or(0, |f| f as usize),
-            arg as usize,
-        );
         self.app_session_ticket
-            .store((pack.0 != 0 || pack.1 != 0).then(|| Arc::new(pack)));
+            .store((gen_cb.is_some() || dec_cb.is_some()).then(|| Arc::new((gen_cb, dec_cb, arg as usize))));
     }
 
     /// The application's session-ticket callbacks and argument.
     pub fn app_session_ticket(&self) -> Option<(Option<GenCb>, Option<DecCb>, *mut c_void)> {
-        self.app_session_ticket.load().as_ref().map(|p| {
-            // SAFETY: non-zero values were stored from these function types by
-            // `set_app_session_ticket`.
-            let gen_cb = (p.0 != 0).then(|| unsafe { std::mem::transmute::<usize, GenCb>(p.0) });
-            // SAFETY: as above.
-            let dec_cb = (p.1 != 0).then(|| unsafe { std::mem::transmute::<usize, DecCb>(p.1) });
-            (gen_cb, dec_cb, p.2 as *mut c_void)
-        })
+        self.app_session_ticket
+            .load()
+            .as_ref()
+            .map(|p| (p.0, p.1, p.2 as *mut c_void))
     }
 
     /// The application's ClientHello callback and argument.
     pub fn app_client_hello(&self) -> Option<(ClientHelloCb, *mut c_void)> {
-        self.app_client_hello.load().as_ref().map(|pair| {
-            // SAFETY: stored from a `ClientHelloCb` by `set_app_client_hello`.
-            (
-                unsafe { std::mem::transmute::<usize, ClientHelloCb>(pair.0) },
-                pair.1 as *mut c_void,
-            )
-        })
+        self.app_client_hello.load().as_ref().map(|p| (p.0, p.1 as *mut c_void))
     }
 }
 
