@@ -328,12 +328,16 @@ unsafe fn ticket_key(
     // SAFETY: `s` is the live connection being handshaken.
     let ctx = unsafe { SSL_get_SSL_CTX(s) };
     // SAFETY: `ctx` is live as long as `s` is.
-    let Some(ring) = (unsafe { ctx_state(ctx) }).and_then(|st| st.ring.load_full()) else {
+    let Some(state) = (unsafe { ctx_state(ctx) }) else {
+        return 0;
+    };
+    let Some(ring) = state.ring.load_full() else {
         return 0;
     };
     // A connection the shim routed to a vhost uses that vhost's own keys.
     // SAFETY: `s` is live.
-    let snapshot = match unsafe { super::sni::choice(s) } {
+    let vhost = unsafe { super::sni::choice(s) };
+    let snapshot = match &vhost {
         Some(vhost) => vhost.keys(&ring),
         None => ring.snapshot(),
     };
@@ -376,10 +380,7 @@ unsafe fn ticket_key(
             let lookup = if e == crate::ticket::TicketError::ExpiredKey {
                 KeyLookup::Expired
             } else {
-                // SAFETY: `s` is live.
-                let vhost = unsafe { super::sni::choice(s) };
-                // SAFETY: `ctx` is live as long as `s` is.
-                let router = unsafe { ctx_state(ctx) }.and_then(|st| st.sni.load_full());
+                let router = state.sni.load_full();
                 let elsewhere = router.is_some_and(|r| r.issued_elsewhere(&name, vhost.as_deref(), &ring, now));
                 if elsewhere {
                     KeyLookup::OtherVhost
