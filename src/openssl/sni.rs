@@ -10,7 +10,7 @@
 
 use std::ffi::{c_int, c_long, c_void};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
@@ -22,6 +22,7 @@ use crate::sni::{Pattern, VhostTable};
 use crate::ticket::source::Signature;
 use crate::ticket::{KeyRing, Snapshot};
 
+use super::Throttle;
 use super::ctx::ctx_state;
 use super::sys;
 use super::vhost::Certs;
@@ -118,8 +119,8 @@ pub struct SniRouter {
     /// Serialises `add`: readers never take it.
     writer: Mutex<()>,
     strict: AtomicBool,
-    reload_interval_ms: u64,
-    next_reload_ms: AtomicU64,
+    /// When the certificate files are looked at again.
+    reload: Throttle,
 }
 
 impl Default for SniRouter {
@@ -135,8 +136,7 @@ impl SniRouter {
             table: ArcSwap::from_pointee((VhostTable::new(), Vec::new())),
             writer: Mutex::new(()),
             strict: AtomicBool::new(false),
-            reload_interval_ms,
-            next_reload_ms: AtomicU64::new(0),
+            reload: Throttle::new(reload_interval_ms),
         }
     }
 
@@ -205,19 +205,7 @@ impl SniRouter {
     }
 
     fn maybe_reload(&self) {
-        let now = super::now_ms();
-        let due = self.next_reload_ms.load(Ordering::Relaxed);
-        if now < due
-            || self
-                .next_reload_ms
-                .compare_exchange(
-                    due,
-                    now.saturating_add(self.reload_interval_ms),
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                )
-                .is_err()
-        {
+        if !self.reload.ready() {
             return;
         }
         for v in self.table.load().1.iter() {
@@ -338,7 +326,7 @@ unsafe fn client_host_name<'a>(s: *mut SSL) -> Option<&'a [u8]> {
 ///
 /// # Safety
 /// Called by libssl with a live connection and a writable alert.
-pub unsafe extern "C" fn client_hello_cb(s: *mut SSL, al: *mut c_int, arg: *mut c_void) -> c_int {
+pub unsafe extern "C" fn client_hello_cb(s: *mut SSL, al: *mut c_int, _arg: *mut c_void) -> c_int {
     let routed = std::panic::catch_unwind(|| {
         // SAFETY: forwarded contract.
         unsafe { route(s, al) }
@@ -349,7 +337,7 @@ pub unsafe extern "C" fn client_hello_cb(s: *mut SSL, al: *mut c_int, arg: *mut 
         // Not ours (or a bug caught): the application's own callback decides, as before.
         Ok(Routed::NotOurs) | Err(_) => {
             // SAFETY: `s` is live; the application's callback gets its own argument.
-            unsafe { call_app_client_hello(s, al, arg) }
+            unsafe { call_app_client_hello(s, al) }
         }
     }
 }
@@ -419,7 +407,7 @@ unsafe fn route(s: *mut SSL, al: *mut c_int) -> Routed {
 
 /// # Safety
 /// `s` is a live connection in its ClientHello callback.
-unsafe fn call_app_client_hello(s: *mut SSL, al: *mut c_int, _arg: *mut c_void) -> c_int {
+unsafe fn call_app_client_hello(s: *mut SSL, al: *mut c_int) -> c_int {
     // SAFETY: `s` is live; its context outlives it.
     let Some(state) = (unsafe { ctx_state(sys::SSL_get_SSL_CTX(s)) }) else {
         return 1;

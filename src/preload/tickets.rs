@@ -1,10 +1,9 @@
 //! The process-wide ticket key ring and the lazy check of its source.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{KeySource, TicketSettings};
-use crate::openssl::now_ms;
+use crate::openssl::Throttle;
 use std::num::NonZeroU64;
 use std::path::PathBuf;
 
@@ -31,9 +30,8 @@ enum Source {
 pub struct TicketManager {
     ring: Arc<KeyRing>,
     source: Mutex<Source>,
-    /// Milliseconds since the Unix epoch before which the source is not looked at again.
-    next_poll_ms: AtomicU64,
-    interval_ms: u64,
+    /// When the source is looked at again.
+    poll: Throttle,
     describe: String,
 }
 
@@ -78,8 +76,7 @@ impl TicketManager {
         let manager = TicketManager {
             ring: Arc::new(KeyRing::new()),
             source: Mutex::new(source),
-            next_poll_ms: AtomicU64::new(0),
-            interval_ms: u64::try_from(t.reload_interval.as_millis()).unwrap_or(u64::MAX),
+            poll: Throttle::new(u64::try_from(t.reload_interval.as_millis()).unwrap_or(u64::MAX)),
             describe,
         };
         // Every failure below logs its own single line (naming the file and the reason).
@@ -100,20 +97,9 @@ impl TicketManager {
     /// Looks at the source if the reload interval has passed; never blocks (another thread
     /// already looking is enough).
     pub fn maybe_poll(&self) {
-        let now = now_ms();
-        let due = self.next_poll_ms.load(Ordering::Relaxed);
-        if now < due {
-            return;
+        if self.poll.ready() {
+            self.poll_now();
         }
-        let next = now.saturating_add(self.interval_ms);
-        if self
-            .next_poll_ms
-            .compare_exchange(due, next, Ordering::AcqRel, Ordering::Relaxed)
-            .is_err()
-        {
-            return;
-        }
-        self.poll_now();
     }
 
     fn poll_now(&self) {
@@ -144,9 +130,7 @@ impl TicketManager {
             },
         }
     }
-}
 
-impl TicketManager {
     fn poll_chain(
         &self,
         chain: &mut Option<Chain>,
