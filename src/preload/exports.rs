@@ -21,6 +21,12 @@ const CTRL_SET_TLSEXT_TICKET_KEYS: c_int = 59;
 /// `SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB`.
 pub(super) const CTRL_SET_TLSEXT_TICKET_KEY_CB: c_int = 72;
 
+/// Runs the shim's part of an export; a panic in it is caught and `fallback` returned, so the
+/// export goes on as plain OpenSSL.
+fn guarded<T>(fallback: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+}
+
 /// Sets up the shim's part of a context libssl just created.
 ///
 /// # Safety
@@ -29,7 +35,7 @@ unsafe fn after_ctx_new(ctx: *mut SSL_CTX) {
     if ctx.is_null() {
         return;
     }
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    guarded((), || {
         #[cfg(feature = "test-panic")]
         crate::openssl::ticket_cb::test_panic_point("ctx_new");
         let Some(shim) = shim() else { return };
@@ -52,7 +58,7 @@ unsafe fn after_ctx_new(ctx: *mut SSL_CTX) {
         if unsafe { use_keyring(ctx, tickets.ring().clone()) }.is_err() {
             log_error!("could not install the ticket-key callback; this context keeps OpenSSL's own ticket keys");
         }
-    }));
+    });
 }
 
 /// Whether the shim manages the tickets of `ctx`; if so, says once per context that the
@@ -61,7 +67,7 @@ unsafe fn after_ctx_new(ctx: *mut SSL_CTX) {
 /// # Safety
 /// `ctx` is NULL or a live context.
 unsafe fn managed_tickets(ctx: *const SSL_CTX, what: &str) -> bool {
-    catch_unwind(AssertUnwindSafe(|| {
+    guarded(false, || {
         // SAFETY: `ctx` is NULL or live (caller).
         let Some(state) = (unsafe { ctx_state(ctx) }) else {
             return false;
@@ -75,8 +81,7 @@ unsafe fn managed_tickets(ctx: *const SSL_CTX, what: &str) -> bool {
             ));
         }
         true
-    }))
-    .unwrap_or(false)
+    })
 }
 
 /// `SSL_CTX_new`: libssl's, plus the shim's ticket keys when configured.
@@ -147,18 +152,21 @@ pub unsafe extern "C" fn SSL_CTX_callback_ctrl(
     cmd: c_int,
     fp: Option<unsafe extern "C" fn()>,
 ) -> c_long {
-    if cmd == CTRL_SET_TLSEXT_SERVERNAME_CB {
-        // SAFETY: `ctx` is NULL or live (caller).
-        if let Some(state) = unsafe { ctx_state(ctx) } {
+    if cmd == CTRL_SET_TLSEXT_SERVERNAME_CB
+        && guarded(false, || {
+            // SAFETY: `ctx` is NULL or live (caller).
+            let Some(state) = (unsafe { ctx_state(ctx) }) else {
+                return false;
+            };
             // SAFETY: cmd 53 carries a servername callback cast to `void (*)(void)`.
             let cb = fp.map(|f| unsafe { std::mem::transmute::<unsafe extern "C" fn(), ServernameCb>(f) });
             state.set_app_servername(cb);
-            if state.sni.load().is_some() {
-                // The shim's trampoline stays installed and calls this one for names it does
-                // not serve.
-                return 1;
-            }
-        }
+            // With a router, the shim's trampoline stays installed and calls this one for names
+            // it does not serve.
+            state.sni.load().is_some()
+        })
+    {
+        return 1;
     }
     if cmd == CTRL_SET_TLSEXT_TICKET_KEY_CB
         && fp.is_some()
@@ -199,13 +207,17 @@ pub unsafe extern "C" fn SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx: *mut SSL_CTX,
 /// As for OpenSSL's `SSL_CTX_set_client_hello_cb`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn SSL_CTX_set_client_hello_cb(ctx: *mut SSL_CTX, cb: Option<ClientHelloCb>, arg: *mut c_void) {
-    // SAFETY: `ctx` is NULL or live (caller).
-    if let Some(state) = unsafe { ctx_state(ctx) } {
+    let kept = guarded(false, || {
+        // SAFETY: `ctx` is NULL or live (caller).
+        let Some(state) = (unsafe { ctx_state(ctx) }) else {
+            return false;
+        };
         state.set_app_client_hello(cb, arg);
-        if state.client_hello_hooked.load(std::sync::atomic::Ordering::Acquire) {
-            // The shim's callback stays installed and calls this one for names it does not serve.
-            return;
-        }
+        // The shim's callback stays installed and calls this one for names it does not serve.
+        state.client_hello_hooked.load(std::sync::atomic::Ordering::Acquire)
+    });
+    if kept {
+        return;
     }
     if let Some(f) = real::real().set_client_hello_cb {
         // SAFETY: forwards the caller's arguments to libssl's own function.
@@ -226,12 +238,16 @@ pub unsafe extern "C" fn SSL_CTX_set_session_ticket_cb(
     dec_cb: Option<DecCb>,
     arg: *mut c_void,
 ) -> c_int {
-    // SAFETY: `ctx` is NULL or live (caller).
-    if let Some(state) = unsafe { ctx_state(ctx) } {
+    let kept = guarded(false, || {
+        // SAFETY: `ctx` is NULL or live (caller).
+        let Some(state) = (unsafe { ctx_state(ctx) }) else {
+            return false;
+        };
         state.set_app_session_ticket(gen_cb, dec_cb, arg);
-        if state.session_ticket_hooked.load(std::sync::atomic::Ordering::Acquire) {
-            return 1;
-        }
+        state.session_ticket_hooked.load(std::sync::atomic::Ordering::Acquire)
+    });
+    if kept {
+        return 1;
     }
     let Some(f) = real::real().set_session_ticket_cb else {
         return 0;
