@@ -100,10 +100,13 @@ pub unsafe extern "C" fn tlsext_client_hello_bytes_needed(buf: *const u8, len: u
 /// `hello` is NULL or a live handle, not used after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tlsext_client_hello_free(hello: *mut tlsext_client_hello) {
-    if !hello.is_null() {
+    if hello.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(|| {
         // SAFETY: handles are `Box::into_raw` of a `Hello`, freed once.
         drop(unsafe { Box::from_raw(hello.cast::<Hello>()) });
-    }
+    });
 }
 
 /// The host_name of the server_name extension, as sent (not NUL-terminated, not normalised):
