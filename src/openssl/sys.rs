@@ -72,7 +72,7 @@ unsafe extern "C" {
     ) -> c_int;
     pub fn SSL_CTX_get0_certificate(ctx: *const SSL_CTX) -> *mut X509;
     pub fn SSL_CTX_get0_privatekey(ctx: *const SSL_CTX) -> *mut EVP_PKEY;
-    pub fn BIO_new_file(filename: *const c_char, mode: *const c_char) -> *mut BIO;
+    pub fn BIO_new_mem_buf(buf: *const c_void, len: c_int) -> *mut BIO;
     pub fn BIO_free(b: *mut BIO) -> c_int;
     pub fn PEM_read_bio_X509(bp: *mut BIO, x: *mut *mut X509, cb: *mut c_void, u: *mut c_void) -> *mut X509;
     pub fn PEM_read_bio_PrivateKey(

@@ -2,8 +2,7 @@
 //! connection with `SSL_use_cert_and_key` (the context, its options and its session-id
 //! context stay as they are).
 
-use std::ffi::{CString, c_int, c_void};
-use std::os::unix::ffi::OsStrExt as _;
+use std::ffi::{c_int, c_void};
 use std::path::Path;
 
 use openssl_sys::{EVP_PKEY, OPENSSL_STACK, SSL, SSL_CTX, X509};
@@ -77,41 +76,58 @@ fn openssl_error() -> String {
     }
 }
 
+/// The largest PEM file read (a certificate bundle or a key).
+const MAX_PEM_FILE: u64 = 1024 * 1024;
+
+/// Runs `f` on a memory BIO holding the whole of the PEM file `path`. The file is opened once,
+/// without blocking, and must be a regular file (a FIFO at the path must not hang the server);
+/// its bytes (a private key, possibly) are wiped when `f` returns.
+fn with_pem<T>(path: &Path, f: impl FnOnce(*mut openssl_sys::BIO) -> T) -> Result<T, String> {
+    use std::io::Read as _;
+    let file =
+        crate::ticket::format::open_regular(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let mut data = zeroize::Zeroizing::new(Vec::new());
+    file.take(MAX_PEM_FILE + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let len = c_int::try_from(data.len())
+        .ok()
+        .filter(|&n| u64::try_from(n).is_ok_and(|n| n <= MAX_PEM_FILE))
+        .ok_or_else(|| format!("{}: larger than {MAX_PEM_FILE} bytes: not a PEM file", path.display()))?;
+    // SAFETY: a read-only BIO over `data`, which outlives it (freed below).
+    let bio = unsafe { sys::BIO_new_mem_buf(data.as_ptr().cast(), len) };
+    if bio.is_null() {
+        return Err(format!("{}: cannot read: {}", path.display(), openssl_error()));
+    }
+    let out = f(bio);
+    // SAFETY: `bio` came from BIO_new_mem_buf and is freed once.
+    unsafe { sys::BIO_free(bio) };
+    Ok(out)
+}
+
 /// Reads every PEM certificate in `path`, leaf first.
 fn read_certs(path: &Path) -> Result<Vec<*mut X509>, String> {
-    let bio = open_bio(path)?;
-    let mut certs = Vec::new();
-    loop {
-        // SAFETY: `bio` is a live file BIO; no password callback is needed for certificates.
-        let x =
-            unsafe { sys::PEM_read_bio_X509(bio, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut()) };
-        if x.is_null() {
-            break;
+    let certs = with_pem(path, |bio| {
+        let mut certs = Vec::new();
+        loop {
+            // SAFETY: `bio` is live; no password callback is needed for certificates.
+            let x = unsafe {
+                sys::PEM_read_bio_X509(bio, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut())
+            };
+            if x.is_null() {
+                break;
+            }
+            certs.push(x);
         }
-        certs.push(x);
-    }
-    // SAFETY: reading stops with "no start line" at the end of the file; that is not an error.
-    unsafe { sys::ERR_clear_error() };
-    // SAFETY: `bio` came from BIO_new_file.
-    unsafe { sys::BIO_free(bio) };
+        // SAFETY: reading stops with "no start line" at the end of the file; that is not an
+        // error.
+        unsafe { sys::ERR_clear_error() };
+        certs
+    })?;
     if certs.is_empty() {
         return Err(format!("{}: no PEM certificate found", path.display()));
     }
     Ok(certs)
-}
-
-fn open_bio(path: &Path) -> Result<*mut openssl_sys::BIO, String> {
-    // Checked without blocking first: BIO_new_file would hang on a FIFO.
-    if let Err(e) = crate::ticket::format::open_regular(path) {
-        return Err(format!("{}: cannot read: {e}", path.display()));
-    }
-    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| format!("{}: path contains NUL", path.display()))?;
-    // SAFETY: both strings are NUL-terminated.
-    let bio = unsafe { sys::BIO_new_file(c.as_ptr(), c"r".as_ptr()) };
-    if bio.is_null() {
-        return Err(format!("{}: cannot open: {}", path.display(), openssl_error()));
-    }
-    Ok(bio)
 }
 
 impl Certs {
@@ -133,13 +149,12 @@ impl Certs {
                 unsafe { sys::X509_free(x) };
             }
         }
-        let bio = open_bio(key)?;
-        // SAFETY: `bio` is a live file BIO; an encrypted key fails (no password callback).
-        out.key = unsafe {
-            sys::PEM_read_bio_PrivateKey(bio, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut())
-        };
-        // SAFETY: `bio` came from BIO_new_file.
-        unsafe { sys::BIO_free(bio) };
+        out.key = with_pem(key, |bio| {
+            // SAFETY: `bio` is live; an encrypted key fails (no password callback).
+            unsafe {
+                sys::PEM_read_bio_PrivateKey(bio, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut())
+            }
+        })?;
         if out.key.is_null() {
             return Err(format!(
                 "{}: no usable PEM private key: {}",
@@ -268,5 +283,38 @@ pub fn check_vhost_files(names: &[String], cert: &Path, key: &Path) -> (Option<C
             }
             (Some(c), findings)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Certs;
+
+    fn err(r: Result<Certs, String>) -> String {
+        match r {
+            Ok(_) => panic!("loaded"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn refuses_fifos_oversized_and_empty_pem_files_by_name() {
+        let dir = std::env::temp_dir().join(format!("tlsext-vhost-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("cert.fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = err(Certs::load(&fifo, &fifo));
+        assert!(e.contains("cert.fifo") && e.contains("not a regular file"), "{e}");
+        let big = dir.join("big.pem");
+        std::fs::write(&big, vec![b'A'; 1024 * 1024 + 1]).unwrap();
+        let e = err(Certs::load(&big, &big));
+        assert!(e.contains("big.pem") && e.contains("larger than"), "{e}");
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, b"").unwrap();
+        let e = err(Certs::load(&empty, &empty));
+        assert!(e.contains("empty.pem") && e.contains("no PEM certificate"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
