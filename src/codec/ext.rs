@@ -4,7 +4,7 @@
 //! nothing; its iterators then walk the validated bytes. `encode` writes an extension body from
 //! values, checking lengths only, so tests can also build bodies the parser refuses.
 
-use super::{Error, Reader, What, Writer};
+use super::{Error, Reader, What, Writer, first_sighting};
 
 /// Extension type numbers (IANA "TLS ExtensionType Values").
 pub mod ext_type {
@@ -82,7 +82,9 @@ pub(super) const SUPPORTED_GROUPS: U16ListWhat = U16ListWhat {
     odd: "supported_groups: odd list length",
 };
 
-fn check_u16s<'a>(list: Reader<'a>, empty: &'static str, odd: &'static str) -> Result<&'a [u8], Error> {
+/// The body of a non-empty list of `u16`s (an even number of bytes), else `Malformed` with
+/// `empty` or `odd` at the list's start. Shared with the ClientHello's `cipher_suites`.
+pub(super) fn check_u16s<'a>(list: Reader<'a>, empty: &'static str, odd: &'static str) -> Result<&'a [u8], Error> {
     let malformed = |what| Error::Malformed {
         what,
         offset: list.offset(),
@@ -237,12 +239,8 @@ impl<'a> ServerNameList<'a> {
             if name.is_empty() {
                 return malformed("server_name: empty name");
             }
-            let bit = 1u64 << (name_type & 63);
-            if let Some(word) = seen.get_mut(usize::from(name_type >> 6)) {
-                if *word & bit != 0 {
-                    return malformed("server_name: two names of the same type");
-                }
-                *word |= bit;
+            if !first_sighting(&mut seen, usize::from(name_type)) {
+                return malformed("server_name: two names of the same type");
             }
             if name_type == ServerName::HOST_NAME && !name.rest().iter().all(|&b| b.is_ascii() && b != 0) {
                 return malformed("server_name: host_name not ASCII or contains NUL");

@@ -4,7 +4,7 @@ use super::ext::{
     self, AlpnList, KeyShareEntry, KeyShareList, PreSharedKey, PskIdentity, ServerNameList, SupportedVersions, U16Iter,
     U16List, ext_type,
 };
-use super::{Error, Reader, What, Writer};
+use super::{Error, Reader, What, Writer, first_sighting};
 
 /// TLS record content type `handshake`.
 pub const CONTENT_TYPE_HANDSHAKE: u8 = 22;
@@ -210,12 +210,7 @@ impl<'a> ClientHello<'a> {
             return Err(malformed("session_id longer than 32 bytes", session_id.offset()));
         }
         let cipher_suites = r.sub_u16().what("cipher_suites length past end")?;
-        if cipher_suites.is_empty() {
-            return Err(malformed("no cipher suites", cipher_suites.offset()));
-        }
-        if cipher_suites.remaining() & 1 != 0 {
-            return Err(malformed("odd cipher_suites length", cipher_suites.offset()));
-        }
+        let cipher_suites = ext::check_u16s(cipher_suites, "no cipher suites", "odd cipher_suites length")?;
         let compression = r.sub_u8().what("compression_methods length past end")?;
         if compression.is_empty() {
             return Err(malformed("no compression methods", compression.offset()));
@@ -232,7 +227,7 @@ impl<'a> ClientHello<'a> {
             legacy_version,
             random,
             session_id: session_id.rest(),
-            cipher_suites: cipher_suites.rest(),
+            cipher_suites,
             compression_methods: compression.rest(),
             extensions,
         })
@@ -292,10 +287,15 @@ impl<'a> ClientHello<'a> {
         self.extensions().find(|e| e.typ == typ).map(|e| e.data)
     }
 
+    /// The typed view of extension `typ`, if present. A parsed hello has validated the body
+    /// with the same view, so `parse` cannot fail here.
+    fn typed<T>(&self, typ: u16, parse: impl FnOnce(&'a [u8]) -> Result<T, Error>) -> Option<T> {
+        self.extension(typ).and_then(|d| parse(d).ok())
+    }
+
     /// The `server_name` extension.
     pub fn server_name(&self) -> Option<ServerNameList<'a>> {
-        self.extension(ext_type::SERVER_NAME)
-            .and_then(|d| ServerNameList::parse(d).ok())
+        self.typed(ext_type::SERVER_NAME, ServerNameList::parse)
     }
 
     /// The `host_name` from the `server_name` extension, as sent (ASCII, not normalised).
@@ -311,37 +311,32 @@ impl<'a> ClientHello<'a> {
 
     /// The ALPN extension.
     pub fn alpn(&self) -> Option<AlpnList<'a>> {
-        self.extension(ext_type::ALPN).and_then(|d| AlpnList::parse(d).ok())
+        self.typed(ext_type::ALPN, AlpnList::parse)
     }
 
     /// The `supported_versions` extension.
     pub fn supported_versions(&self) -> Option<SupportedVersions<'a>> {
-        self.extension(ext_type::SUPPORTED_VERSIONS)
-            .and_then(|d| SupportedVersions::parse(d).ok())
+        self.typed(ext_type::SUPPORTED_VERSIONS, SupportedVersions::parse)
     }
 
     /// The `signature_algorithms` extension.
     pub fn signature_algorithms(&self) -> Option<U16List<'a>> {
-        self.extension(ext_type::SIGNATURE_ALGORITHMS)
-            .and_then(|d| U16List::parse(d).ok())
+        self.typed(ext_type::SIGNATURE_ALGORITHMS, U16List::parse)
     }
 
     /// The `supported_groups` extension.
     pub fn supported_groups(&self) -> Option<U16List<'a>> {
-        self.extension(ext_type::SUPPORTED_GROUPS)
-            .and_then(|d| U16List::parse(d).ok())
+        self.typed(ext_type::SUPPORTED_GROUPS, U16List::parse)
     }
 
     /// The `key_share` extension.
     pub fn key_shares(&self) -> Option<KeyShareList<'a>> {
-        self.extension(ext_type::KEY_SHARE)
-            .and_then(|d| KeyShareList::parse(d).ok())
+        self.typed(ext_type::KEY_SHARE, KeyShareList::parse)
     }
 
     /// The `pre_shared_key` extension (always the last one).
     pub fn pre_shared_key(&self) -> Option<PreSharedKey<'a>> {
-        self.extension(ext_type::PRE_SHARED_KEY)
-            .and_then(|d| PreSharedKey::parse(d).ok())
+        self.typed(ext_type::PRE_SHARED_KEY, PreSharedKey::parse)
     }
 
     /// Appends the hello as a handshake message; a parsed hello comes out byte for byte.
@@ -370,7 +365,7 @@ impl<'a> ClientHello<'a> {
 /// structure of the extensions with a typed view.
 fn check_extensions(mut r: Reader<'_>) -> Result<(), Error> {
     let all = r;
-    let mut low = 0u64;
+    let mut low = [0u64; 1];
     let mut high = [0u16; 32];
     let mut n_high = 0usize;
     let mut overflow = false;
@@ -379,13 +374,11 @@ fn check_extensions(mut r: Reader<'_>) -> Result<(), Error> {
         let typ = r.u16().what("truncated extension header")?;
         let data = r.sub_u16().what("extension length past end")?;
         if typ < 64 {
-            let bit = 1u64 << typ;
-            if low & bit != 0 {
+            if !first_sighting(&mut low, usize::from(typ)) {
                 return Err(Error::DuplicateExtension { typ, offset: at });
             }
-            low |= bit;
         } else if !overflow {
-            let seen = high.split_at_checked(n_high).map_or(high.as_slice(), |(s, _)| s);
+            let seen = high.get(..n_high).unwrap_or(&high);
             if seen.contains(&typ) {
                 return Err(Error::DuplicateExtension { typ, offset: at });
             }
@@ -417,12 +410,8 @@ fn check_duplicates_bitmap(mut r: Reader<'_>) -> Result<(), Error> {
         let at = r.offset();
         let typ = r.u16()?;
         r.sub_u16()?;
-        if let Some(word) = seen.get_mut(usize::from(typ >> 6)) {
-            let bit = 1u64 << (typ & 63);
-            if *word & bit != 0 {
-                return Err(Error::DuplicateExtension { typ, offset: at });
-            }
-            *word |= bit;
+        if !first_sighting(&mut seen, usize::from(typ)) {
+            return Err(Error::DuplicateExtension { typ, offset: at });
         }
     }
     Ok(())

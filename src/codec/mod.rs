@@ -114,3 +114,16 @@ impl<T> What<T> for Result<T, Error> {
         })
     }
 }
+
+/// Marks `v` in the bitmap `words` (bit `v % 64` of word `v / 64`); false if it was marked
+/// already. A `v` past the end of the bitmap is never marked and always answers true.
+#[inline]
+fn first_sighting(words: &mut [u64], v: usize) -> bool {
+    let Some(word) = words.get_mut(v / 64) else {
+        return true;
+    };
+    let bit = 1u64 << (v % 64);
+    let first = *word & bit == 0;
+    *word |= bit;
+    first
+}

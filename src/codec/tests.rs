@@ -284,8 +284,9 @@ fn builder_round_trip() {
     every_prefix_needs_more(handshake_of(&record), parse_any);
 }
 
-/// A hello whose extension block is exactly `block` (raw, without its length prefix).
-fn hello_with_block(block: &[u8]) -> Vec<u8> {
+/// A handshake-form hello written by hand, so it can break rules the builder keeps: raw
+/// `cipher_suites` bytes and, if given, an extension block (raw, without its length prefix).
+fn hand_hello(cipher_suites: &[u8], block: Option<&[u8]>) -> Vec<u8> {
     let mut out = vec![];
     let mut w = Writer::new(&mut out);
     w.u8(1);
@@ -293,12 +294,17 @@ fn hello_with_block(block: &[u8]) -> Vec<u8> {
         w.u16(0x0303);
         w.bytes(&[0; 32]);
         w.u8_vec("sid", &[])?;
-        w.u16_vec("cs", &[0x13, 0x01])?;
+        w.u16_vec("cs", cipher_suites)?;
         w.u8_vec("comp", &[0])?;
-        w.u16_vec("ext", block)
+        block.map_or(Ok(()), |b| w.u16_vec("ext", b))
     })
     .unwrap();
     out
+}
+
+/// A hello whose extension block is exactly `block` (raw, without its length prefix).
+fn hello_with_block(block: &[u8]) -> Vec<u8> {
+    hand_hello(&[0x13, 0x01], Some(block))
 }
 
 fn ext(typ: u16, claimed_len: usize, data: &[u8]) -> Vec<u8> {
@@ -448,6 +454,17 @@ fn duplicate_extensions_refused() {
 }
 
 #[test]
+fn first_sighting_marks_once_and_ignores_values_past_the_bitmap() {
+    let mut words = [0u64; 2];
+    for v in [0, 63, 64, 127] {
+        assert!(first_sighting(&mut words, v), "{v}");
+        assert!(!first_sighting(&mut words, v), "{v}");
+    }
+    assert_eq!(words, [1 | 1 << 63, 1 | 1 << 63]);
+    assert!(first_sighting(&mut words, 128) && first_sighting(&mut words, 128));
+}
+
+#[test]
 fn pre_shared_key_must_be_last() {
     let ids = [PskIdentity {
         identity: b"t",
@@ -504,18 +521,14 @@ fn hello_body_rules() {
     );
 
     // Odd cipher suite length, built by hand.
-    let mut hs = vec![];
-    let mut w = Writer::new(&mut hs);
-    w.u8(1);
-    w.u24_prefixed("hello", |w| {
-        w.u16(0x0303);
-        w.bytes(&[0; 32]);
-        w.u8_vec("sid", &[])?;
-        w.u16_vec("cs", &[0x13, 0x01, 0x13])?;
-        w.u8_vec("comp", &[0])
-    })
-    .unwrap();
-    assert_eq!(what(ClientHello::parse(&hs)), "odd cipher_suites length");
+    let hs = hand_hello(&[0x13, 0x01, 0x13], None);
+    assert_eq!(
+        ClientHello::parse(&hs),
+        Err(Error::Malformed {
+            what: "odd cipher_suites length",
+            offset: 4 + 2 + 32 + 1 + 2
+        })
+    );
 
     // A byte after the extension block, and a lone byte where the block would be.
     let mut hs = ClientHelloBuilder::new()
