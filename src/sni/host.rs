@@ -254,6 +254,7 @@ mod tests {
             ("*.example.com", b'*', 0),
             ("a b.example", b' ', 1),
             ("a/b", b'/', 1),
+            ("a[b.example", b'[', 1),
             ("caf\u{e9}.example", 0xc3, 3),
             ("a\0.example", 0, 1),
         ] {

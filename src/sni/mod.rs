@@ -41,7 +41,8 @@ pub enum Error {
     /// The name is empty (or just `.`).
     #[error("host name is empty")]
     Empty,
-    /// The name is an IP address literal (contains `:` or `[`, or its last label is all digits).
+    /// The name is an IP address literal (starts with `[`, contains `:`, or its last label is all
+    /// digits). A `[` further in is an [`Error::InvalidChar`].
     #[error("host name is an IP address literal")]
     IpLiteral,
     /// Two dots in a row, or a leading dot.

@@ -1,7 +1,6 @@
 //! The vhost table: patterns to values, looked up by the name a client sent.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 
 use super::host::NameBuf;
 use super::{Error, HostName, Pattern};
@@ -41,23 +40,16 @@ impl<T> VhostTable<T> {
 
     /// Adds `pattern`; refuses a pattern already present, naming it in the error.
     pub fn insert(&mut self, pattern: Pattern, value: T) -> Result<(), Error> {
-        let (map, name, wildcard) = match pattern {
-            Pattern::Exact(name) => (&mut self.exact, name, false),
-            Pattern::Wildcard(suffix) => (&mut self.wildcard, suffix, true),
-        };
-        match map.entry(name) {
-            Entry::Occupied(e) => Err(Error::DuplicatePattern {
-                pattern: if wildcard {
-                    format!("*.{}", e.key())
-                } else {
-                    e.key().to_string()
-                },
-            }),
-            Entry::Vacant(e) => {
-                e.insert(value);
-                Ok(())
-            }
+        if self.get(&pattern).is_some() {
+            return Err(Error::DuplicatePattern {
+                pattern: pattern.to_string(),
+            });
         }
+        match pattern {
+            Pattern::Exact(name) => self.exact.insert(name, value),
+            Pattern::Wildcard(suffix) => self.wildcard.insert(suffix, value),
+        };
+        Ok(())
     }
 
     /// Parses `pattern` (see [`Pattern::new`]) and adds it.
