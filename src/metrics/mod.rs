@@ -145,9 +145,9 @@ struct VhostCounters {
 pub struct Metrics {
     handshakes: AtomicU64,
     issued: KeyCounts,
-    resumed: [AtomicU64; 2],
+    resumed: [AtomicU64; Tls::ALL.len()],
     renewed: AtomicU64,
-    refused: [AtomicU64; 5],
+    refused: [AtomicU64; Refusal::ALL.len()],
     age: [AtomicU64; AGE_BUCKETS],
     age_sum: AtomicU64,
     vhosts: VhostCounters,
@@ -179,9 +179,9 @@ impl Metrics {
         Metrics {
             handshakes: AtomicU64::new(0),
             issued: KeyCounts::new(),
-            resumed: [const { AtomicU64::new(0) }; 2],
+            resumed: [const { AtomicU64::new(0) }; Tls::ALL.len()],
             renewed: AtomicU64::new(0),
-            refused: [const { AtomicU64::new(0) }; 5],
+            refused: [const { AtomicU64::new(0) }; Refusal::ALL.len()],
             age: [const { AtomicU64::new(0) }; AGE_BUCKETS],
             age_sum: AtomicU64::new(0),
             vhosts: VhostCounters {
@@ -265,27 +265,28 @@ impl Metrics {
     pub fn snapshot(&self) -> Snapshot {
         let load = |a: &AtomicU64| a.load(Relaxed);
         let (tickets_issued, tickets_issued_other) = self.issued.snapshot();
-        let names = self.vhost_names.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let names = self.vhost_names.read().unwrap_or_else(|e| e.into_inner());
+        // Registered slots always, the others (unregistered indexes, then `other`) only once
+        // they counted something.
         let mut vhosts = Vec::new();
-        for i in 0..VHOST_SLOTS {
-            let counts = VhostCounts {
-                name: names.get(i).cloned().unwrap_or_else(|| format!("#{i}")),
-                handshakes: load(&self.vhosts.handshakes[i]),
-                resumed: load(&self.vhosts.resumed[i]),
-                strict_refusals: load(&self.vhosts.strict_refusals[i]),
+        for i in 0..=VHOST_SLOTS {
+            let (handshakes, resumed, strict_refusals) = (
+                load(&self.vhosts.handshakes[i]),
+                load(&self.vhosts.resumed[i]),
+                load(&self.vhosts.strict_refusals[i]),
+            );
+            let name = match names.get(i) {
+                Some(name) => name.clone(),
+                None if handshakes == 0 && resumed == 0 && strict_refusals == 0 => continue,
+                None if i == VHOST_SLOTS => OTHER.to_owned(),
+                None => format!("#{i}"),
             };
-            if i < names.len() || !counts.is_zero() {
-                vhosts.push(counts);
-            }
-        }
-        let other = VhostCounts {
-            name: OTHER.to_owned(),
-            handshakes: load(&self.vhosts.handshakes[VHOST_SLOTS]),
-            resumed: load(&self.vhosts.resumed[VHOST_SLOTS]),
-            strict_refusals: load(&self.vhosts.strict_refusals[VHOST_SLOTS]),
-        };
-        if !other.is_zero() {
-            vhosts.push(other);
+            vhosts.push(VhostCounts {
+                name,
+                handshakes,
+                resumed,
+                strict_refusals,
+            });
         }
         Snapshot {
             handshakes: load(&self.handshakes),
@@ -341,12 +342,6 @@ pub struct VhostCounts {
     pub strict_refusals: u64,
 }
 
-impl VhostCounts {
-    fn is_zero(&self) -> bool {
-        self.handshakes == 0 && self.resumed == 0 && self.strict_refusals == 0
-    }
-}
-
 /// A copy of every counter of one process.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -363,7 +358,7 @@ pub struct Snapshot {
     /// Tickets re-issued because the key that opened them no longer encrypts.
     pub renewed: u64,
     /// Refused tickets, indexed like [`Refusal::ALL`].
-    pub refused: [u64; 5],
+    pub refused: [u64; Refusal::ALL.len()],
     /// Ticket age at resumption.
     pub ticket_age: Histogram,
     /// Per-vhost counters: registered vhosts in order, then unregistered indexes that

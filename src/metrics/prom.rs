@@ -225,25 +225,27 @@ impl Snapshot {
                     }
                 }
                 WRITTEN => p.written_at = Some(n),
-                name if name == format!("{AGE}_sum") => snap.ticket_age.sum = n,
-                name if name == format!("{AGE}_bucket") => {
-                    let le = s.label("le").unwrap_or_default();
-                    let i = if le == "+Inf" {
-                        Some(AGE_BOUNDS.len())
-                    } else {
-                        AGE_BOUNDS.iter().position(|b| b.to_string() == le)
-                    };
-                    match i {
-                        Some(i) => cumulative[i] = Some(n),
-                        None => {
-                            return Err(ParseError {
-                                line: s.line,
-                                problem: format!("histogram bucket le={le:?} is not one of this version's bounds"),
-                            });
+                name => match name.strip_prefix(AGE) {
+                    Some("_sum") => snap.ticket_age.sum = n,
+                    Some("_bucket") => {
+                        let le = s.label("le").unwrap_or_default();
+                        let i = if le == "+Inf" {
+                            Some(AGE_BOUNDS.len())
+                        } else {
+                            AGE_BOUNDS.iter().position(|b| b.to_string() == le)
+                        };
+                        match i {
+                            Some(i) => cumulative[i] = Some(n),
+                            None => {
+                                return Err(ParseError {
+                                    line: s.line,
+                                    problem: format!("histogram bucket le={le:?} is not one of this version's bounds"),
+                                });
+                            }
                         }
                     }
-                }
-                _ => {}
+                    _ => {}
+                },
             }
         }
         let mut below = 0u64;
@@ -258,7 +260,8 @@ impl Snapshot {
 }
 
 fn parse_key_name(hex: &str) -> Option<KeyName> {
-    if hex.len() != 32 {
+    // Checked here: `from_str_radix` alone would also take a sign (`+f`).
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let mut out = [0u8; 16];

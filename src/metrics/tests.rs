@@ -161,6 +161,8 @@ fn the_parser_handles_the_format_and_reports_lines() {
         assert_eq!(parse(bad).unwrap_err().line, line, "{bad:?}");
     }
     assert!(Snapshot::from_prometheus("tlsext_shim_tickets_issued_total{key=\"zz\"} 1").is_err());
+    let signed = format!("tlsext_shim_tickets_issued_total{{key=\"{}\"}} 1", "+f".repeat(16));
+    assert!(Snapshot::from_prometheus(&signed).is_err(), "a sign is not a hex digit");
     assert!(Snapshot::from_prometheus("tlsext_shim_ticket_age_seconds_bucket{le=\"7\"} 1").is_err());
     // Unknown metrics from a newer version are ignored.
     assert!(Snapshot::from_prometheus("tlsext_shim_future_total 5\n").is_ok());

@@ -135,7 +135,9 @@ static TEXTFILE: OnceLock<Textfile> = OnceLock::new();
 /// Turns on the metrics file in `dir`, written at most once per `interval` (rounded up to
 /// whole seconds, at least 1). Only the first call counts; returns whether it was this one.
 pub fn configure_textfile(dir: PathBuf, interval: Duration) -> bool {
-    let secs = interval.as_secs() + u64::from(interval.subsec_nanos() > 0);
+    let secs = interval
+        .as_secs()
+        .saturating_add(u64::from(interval.subsec_nanos() > 0));
     TEXTFILE
         .set(Textfile {
             dir,
