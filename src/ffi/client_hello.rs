@@ -10,13 +10,19 @@ pub struct tlsext_client_hello {
     _private: [u8; 0],
 }
 
-struct Hello {
-    bytes: Vec<u8>,
-}
+self_cell::self_cell!(
+    /// The handle's copy of the bytes and the hello parsed from it once (the getters read the
+    /// parse instead of parsing again).
+    struct Hello {
+        owner: Vec<u8>,
+        #[covariant]
+        dependent: ClientHello,
+    }
+);
 
 impl Hello {
     fn parsed(&self) -> Option<ClientHello<'_>> {
-        ClientHello::parse(&self.bytes).ok()
+        Some(*self.borrow_dependent())
     }
 }
 
@@ -60,9 +66,11 @@ pub unsafe extern "C" fn tlsext_client_hello_parse(
         }
         // SAFETY: caller's contract.
         let input = unsafe { bytes(buf, len) };
-        match ClientHello::parse(input) {
-            Ok(_) => {
-                let h = Box::into_raw(Box::new(Hello { bytes: input.to_vec() })).cast::<tlsext_client_hello>();
+        // Parsed in place first, so that the many NEED_MORE answers of a partial read copy
+        // nothing; a complete hello is copied and parsed once more, into the handle.
+        match ClientHello::parse(input).and_then(|_| Hello::try_new(input.to_vec(), |b| ClientHello::parse(b))) {
+            Ok(hello) => {
+                let h = Box::into_raw(Box::new(hello)).cast::<tlsext_client_hello>();
                 // SAFETY: `out` is non-NULL and writable (caller).
                 unsafe { out.write(h) };
                 TLSEXT_RESULT_OK
