@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use base64::Engine as _;
-use common::{Env, SServer, SServerOpts, TempDir, Tls, gen_cert, issue, random_bytes, ticket_key_name};
+use common::{Env, SServer, SServerOpts, TempDir, Tls, gen_cert, hex, issue, random_bytes, ticket_key_name};
 use tlsext_shim::metrics::{Metrics, Refusal, Tls as MetricsTls};
 use tlsext_shim::ticket::format::{self, ParsedKeys};
 use tlsext_shim::ticket::ring::now;
@@ -276,10 +276,6 @@ fn server_session(version: i64, cipher: u16, time: i64, timeout: i64, host: &str
     body.extend(tlv(0xA2, &der_int(timeout)));
     body.extend(tlv(0xA6, &tlv(0x04, host.as_bytes())));
     tlv(0x30, &body)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    common::hex(bytes)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,14 +25,11 @@
 mod common;
 
 use std::ffi::OsString;
-use std::fs::{self, File};
+use std::fs;
 use std::os::unix::fs::{PermissionsExt as _, symlink};
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -103,108 +100,12 @@ fn assert_no_panic(log: &str, what: &str) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A guard for servers the common harness has no type for: the stress server, and `s_server`
-// without root's file-permission override.
-
-/// A server process in its own process group under `timeout`, output in a file; killed on drop.
-struct Daemon {
-    child: Child,
-    out: PathBuf,
-    name: &'static str,
-}
-
-impl Daemon {
-    /// Starts `program args` with only `PATH` and `env` in its environment and waits until its
-    /// output contains `ready`.
-    fn start(
-        name: &'static str,
-        program: &Path,
-        args: &[OsString],
-        env: &[(&str, OsString)],
-        out: &Path,
-        ready: &str,
-    ) -> Daemon {
-        let file = File::create(out).unwrap();
-        let mut cmd = Command::new("timeout");
-        cmd.args(["-k", "5", SERVER_MAX_LIFE])
-            .arg(program)
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .process_group(0);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut daemon = Daemon {
-            child: cmd.spawn().unwrap(),
-            out: out.to_path_buf(),
-            name,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !daemon.log().contains(ready) {
-            assert!(daemon.running(), "{name} exited before it was ready:\n{}", daemon.log());
-            assert!(
-                Instant::now() < deadline,
-                "{name} not ready after 20s:\n{}",
-                daemon.log()
-            );
-            sleep(Duration::from_millis(20));
-        }
-        daemon
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(&self.out).unwrap_or_default()
-    }
-
-    fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    fn signal(&self, signal: &str) {
-        let _ = Command::new("kill")
-            .args(["-s", signal, "--", &format!("-{}", self.child.id())])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-
-    /// Sends SIGTERM to the group, waits for the exit and returns the output.
-    fn stop(&mut self) -> String {
-        self.signal("TERM");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.running() && Instant::now() < deadline {
-            sleep(Duration::from_millis(20));
-        }
-        self.signal("KILL");
-        let _ = self.child.wait();
-        self.log()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        self.signal("KILL");
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- {} output ----\n{}", self.name, self.log());
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // 1. Every single-bit flip of a real ticket
 
 #[test]
 fn every_single_bit_flip_of_a_ticket_is_refused_and_the_server_keeps_serving() {
     require!("openssl");
-    let dir = TempDir::new("t-flips");
-    let cert = Cert::localhost(dir.path());
-    let key = dir.join("ticket.key");
-    let name = write_nginx_key(&key, 80);
+    let KeyFileSetup { dir, cert, key, name } = KeyFileSetup::new("t-flips");
     let server = SServer::start(SServerOpts::new(&cert).env(Env::shim(&key)));
     let out = Command::new(stress_program("flip_client"))
         .arg(server.port().to_string())
@@ -227,7 +128,7 @@ fn every_single_bit_flip_of_a_ticket_is_refused_and_the_server_keeps_serving() {
             "{report}"
         );
         // Still serving, with the managed key: a fresh ticket and its resumption.
-        let s = dir.join(format!("after-{tls}.pem"));
+        let s = dir.sess("after", tls);
         issue(server.port(), tls, &s).assert_tickets_named(&name, "after the flips");
         resume(server.port(), tls, &s).assert_resumed(tls, "after the flips");
     }
@@ -243,11 +144,9 @@ fn concurrent_handshakes_resume_while_the_key_directory_rotates_every_100ms() {
     let dir = TempDir::new("t-concurrency");
     let keys = dir.subdir("keys");
     write_nginx_key(&keys.join("00000000.key"), 80);
-    let env: Vec<(&str, OsString)> = vec![
-        ("LD_PRELOAD", shim_path().into()),
-        ("TLSEXT_SHIM_TICKET_KEYS", keys.clone().into()),
-        ("TLSEXT_SHIM_RELOAD_INTERVAL", "0s".into()),
-    ];
+    let env = Env::preload()
+        .set("TLSEXT_SHIM_TICKET_KEYS", &keys)
+        .set("TLSEXT_SHIM_RELOAD_INTERVAL", "0s");
     let mut server = Daemon::start(
         "stress_server",
         &stress_program("stress_server"),
@@ -426,24 +325,12 @@ fn hostile_server(dir: &TempDir, cert: &Cert, key: &Path) -> (Daemon, u16) {
         "--bounding-set=-dac_override,-dac_read_search".into(),
         "--".into(),
         "openssl".into(),
-        "s_server".into(),
-        "-accept".into(),
-        format!("127.0.0.1:{port}").into(),
-        "-www".into(),
-        "-no_cache".into(),
     ];
-    args.extend([
-        "-cert".into(),
-        cert.cert.clone().into(),
-        "-key".into(),
-        cert.key.clone().into(),
-    ]);
-    let env: Vec<(&str, OsString)> = vec![
-        ("LD_PRELOAD", shim_path().into()),
-        ("TLSEXT_SHIM_TICKET_KEYS", key.into()),
-        ("TLSEXT_SHIM_RELOAD_INTERVAL", "0s".into()),
-        ("TLSEXT_SHIM_LOG", "info".into()),
-    ];
+    args.extend(s_server_args(port, cert));
+    let env = Env::preload()
+        .set("TLSEXT_SHIM_TICKET_KEYS", key)
+        .set("TLSEXT_SHIM_RELOAD_INTERVAL", "0s")
+        .set("TLSEXT_SHIM_LOG", "info");
     let setpriv = find_binary("setpriv").unwrap();
     let server = Daemon::start(
         "s_server (setpriv)",
@@ -459,14 +346,11 @@ fn hostile_server(dir: &TempDir, cert: &Cert, key: &Path) -> (Daemon, u16) {
 #[test]
 fn hostile_key_sources_at_runtime_keep_the_last_good_keys_and_log_one_error_each() {
     require!("openssl", "setpriv");
-    let dir = TempDir::new("t-hostile");
-    let cert = Cert::localhost(dir.path());
-    let key = dir.join("ticket.key");
-    let name = write_nginx_key(&key, 80);
+    let KeyFileSetup { dir, cert, key, name } = KeyFileSetup::new("t-hostile");
     let good = fs::read(&key).unwrap();
     let (mut server, port) = hostile_server(&dir, &cert, &key);
     // Tickets issued under the good key before any damage.
-    let old = |tls: Tls| dir.join(format!("old-{tls}.pem"));
+    let old = |tls: Tls| dir.sess("old", tls);
     for tls in Tls::BOTH {
         issue(port, tls, &old(tls)).assert_tickets_named(&name, "before any damage");
     }
@@ -476,7 +360,7 @@ fn hostile_key_sources_at_runtime_keep_the_last_good_keys_and_log_one_error_each
         damage(&key, &good);
         for tls in Tls::BOTH {
             // A full handshake (the server checks the source when it seals the new ticket)...
-            let fresh = dir.join(format!("fresh-{tls}.pem"));
+            let fresh = dir.sess("fresh", tls);
             let probe = s_client(port, tls).sess_out(&fresh).run();
             probe.assert_full_handshake(tls, case);
             probe.assert_tickets_named(&name, &format!("{case}: new tickets under the last good key"));
@@ -514,10 +398,7 @@ fn hostile_key_sources_at_runtime_keep_the_last_good_keys_and_log_one_error_each
 #[test]
 fn a_fifo_at_the_key_path_does_not_block_the_server() {
     require!("openssl", "mkfifo");
-    let dir = TempDir::new("t-fifo");
-    let cert = Cert::localhost(dir.path());
-    let key = dir.join("ticket.key");
-    let name = write_nginx_key(&key, 80);
+    let KeyFileSetup { dir, cert, key, name } = KeyFileSetup::new("t-fifo");
     let server = SServer::start(SServerOpts::new(&cert).env(Env::shim(&key).set("TLSEXT_SHIM_RELOAD_INTERVAL", "0s")));
     let old = dir.join("old.pem");
     issue(server.port(), Tls::V12, &old).assert_tickets_named(&name, "before");
@@ -556,17 +437,14 @@ fn panic_shim() -> PathBuf {
 fn a_panic_inside_a_hook_leaves_the_handshake_to_plain_openssl() {
     require!("openssl");
     let lib = panic_shim();
-    let dir = TempDir::new("t-panic");
-    let cert = Cert::localhost(dir.path());
-    let key = dir.join("ticket.key");
-    let name = write_nginx_key(&key, 80);
+    let KeyFileSetup { dir, cert, key, name } = KeyFileSetup::new("t-panic");
     for point in ["ticket_cb", "ctx_new"] {
         let env = Env::shim(&key)
             .set("LD_PRELOAD", &lib)
             .set("TLSEXT_SHIM_TEST_PANIC", point);
         let server = SServer::start(SServerOpts::new(&cert).env(env));
         for tls in Tls::BOTH {
-            let s = dir.join(format!("{point}-{tls}.pem"));
+            let s = dir.sess(point, tls);
             let probe = s_client(server.port(), tls).sess_out(&s).run();
             eprintln!("panic in {point}, {tls}: {}", probe.summary());
             probe.assert_full_handshake(tls, &format!("panic in {point}"));

@@ -15,7 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{TempDir, find_binary, hex};
+use common::{TempDir, hex};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -137,12 +137,7 @@ fn build_and_run(dir: &Path, env: &[(&str, &Path)], libdir: &Path, key: &Path) -
 
 #[test]
 fn install_and_build_against_the_installed_copy() {
-    for tool in ["make", "cc", "pkg-config", "readelf"] {
-        if find_binary(tool).is_none() {
-            eprintln!("SKIP: {tool} is not installed");
-            return;
-        }
-    }
+    require!("make", "cc", "pkg-config", "readelf");
     let tmp = TempDir::new("install");
 
     // A real prefix.

@@ -30,11 +30,11 @@ fn a_preloaded_server_writes_counters_that_match_the_handshakes() {
     write_nginx_key(&other, 80);
     let stranger = SServer::start(SServerOpts::new(&cert).env(Env::shim(&other)));
     for tls in Tls::BOTH {
-        let s = dir.join(format!("s-{tls}.pem"));
+        let s = dir.sess("s", tls);
         issue(server.port(), tls, &s).assert_tickets_named(&key, "first ticket");
         resume(server.port(), tls, &s).assert_resumed(tls, "resumption");
         // A ticket sealed by another fleet's key: refused as unknown_key.
-        let foreign = dir.join(format!("f-{tls}.pem"));
+        let foreign = dir.sess("f", tls);
         issue(stranger.port(), tls, &foreign);
         resume(server.port(), tls, &foreign).assert_full_handshake(tls, "foreign ticket");
     }

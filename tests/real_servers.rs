@@ -19,16 +19,11 @@ use std::thread::sleep;
 
 use common::*;
 
-/// Session file `<name>-<tls>.pem` in `dir`.
-fn sess(dir: &TempDir, name: &str, tls: Tls) -> std::path::PathBuf {
-    dir.join(format!("{name}-{tls}.pem"))
-}
-
 /// A ticket issued by `from` resumes on `to`, for both versions.
 #[track_caller]
 fn assert_cross_resumption(dir: &TempDir, from: u16, to: u16, what: &str) {
     for tls in Tls::BOTH {
-        let s = sess(dir, &format!("cross-{from}-{to}"), tls);
+        let s = dir.sess(&format!("cross-{from}-{to}"), tls);
         issue(from, tls, &s);
         resume(to, tls, &s).assert_resumed(tls, what);
     }
@@ -38,7 +33,7 @@ fn assert_cross_resumption(dir: &TempDir, from: u16, to: u16, what: &str) {
 #[track_caller]
 fn assert_no_cross_resumption(dir: &TempDir, from: u16, to: u16, what: &str) {
     for tls in Tls::BOTH {
-        let s = sess(dir, &format!("nocross-{from}-{to}"), tls);
+        let s = dir.sess(&format!("nocross-{from}-{to}"), tls);
         issue(from, tls, &s);
         resume(to, tls, &s).assert_full_handshake(tls, what);
     }
@@ -76,7 +71,7 @@ fn assert_no_reload_and_no_failure(nginx: &mut Nginx) {
     for sign in ["reconfiguring", "SIGHUP", "SIGUSR2"] {
         assert!(!log.contains(sign), "nginx was reloaded ({sign}):\n{log}");
     }
-    assert!(nginx.handshake_failures().is_empty(), "handshakes failed:\n{log}");
+    nginx.assert_no_handshake_failures();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -90,7 +85,7 @@ fn stock_nginx_resumes_its_own_tickets() {
     let nginx = Nginx::start(NginxOpts::new(&cert));
     assert_self_resumption(&dir, nginx.port(), "stock nginx, same instance");
     for tls in Tls::BOTH {
-        let s = sess(&dir, "hint", tls);
+        let s = dir.sess("hint", tls);
         issue(nginx.port(), tls, &s);
         assert_eq!(
             ticket_lifetime_hint(&s),
@@ -143,10 +138,10 @@ fn stock_nginx_renews_tickets_of_older_keys_and_curl_probe_works() {
     let a = Nginx::start(NginxOpts::new(&cert).ticket_key(&k1).reuseport());
     let b = Nginx::start(NginxOpts::new(&cert).ticket_key(&k2).ticket_key(&k1));
     for tls in Tls::BOTH {
-        let s = sess(&dir, "t1", tls);
+        let s = dir.sess("t1", tls);
         issue(a.port(), tls, &s);
         assert_eq!(ticket_key_name(&s), Some(n1));
-        let renewed = sess(&dir, "t2", tls);
+        let renewed = dir.sess("t2", tls);
         let probe = s_client(b.port(), tls).sess_in(&s).sess_out(&renewed).run();
         probe.assert_resumed(tls, "stock nginx, older key");
         probe.assert_tickets_named(&n2, "stock nginx renews under its first key");
@@ -203,17 +198,14 @@ fn stock_s_server_resumes_its_own_tickets() {
 #[test]
 fn shim_nginx_shared_key_file_resumes_across_instances() {
     require!("nginx");
-    let dir = TempDir::new("t-shared");
-    let cert = Cert::localhost(dir.path());
-    let key = dir.join("ticket.key");
-    let name = write_nginx_key(&key, 80);
+    let KeyFileSetup { dir, cert, key, name } = KeyFileSetup::new("t-shared");
     let a = Nginx::start(NginxOpts::new(&cert).workers(2).env(Env::shim(&key)));
     let b = Nginx::start(NginxOpts::new(&cert).workers(2).env(Env::shim(&key)));
     assert_cross_resumption(&dir, a.port(), b.port(), "shimmed nginx A -> B");
     assert_cross_resumption(&dir, b.port(), a.port(), "shimmed nginx B -> A");
     for tls in Tls::BOTH {
         for nginx in [&a, &b] {
-            let s = sess(&dir, "name", tls);
+            let s = dir.sess("name", tls);
             issue(nginx.port(), tls, &s).assert_tickets_named(&name, "shimmed nginx ticket name");
             assert_eq!(ticket_key_name(&s), Some(name));
         }
@@ -277,36 +269,36 @@ fn shim_nginx_key_directory_rotation_without_reload() {
     let port = nginx.port();
 
     for tls in Tls::BOTH {
-        issue(port, tls, &sess(&dir, "t1", tls)).assert_tickets_named(&key1, "first key");
-        resume(port, tls, &sess(&dir, "t1", tls)).assert_resumed(tls, "T1 before rotation");
+        issue(port, tls, &dir.sess("t1", tls)).assert_tickets_named(&key1, "first key");
+        resume(port, tls, &dir.sess("t1", tls)).assert_resumed(tls, "T1 before rotation");
     }
 
     // key2 sorts last: it encrypts, key1 still decrypts.
     let key2 = write_nginx_key(&keys.join("02.key"), 80);
     sleep(RELOAD_WAIT);
     for tls in Tls::BOTH {
-        let probe = resume(port, tls, &sess(&dir, "t1", tls));
+        let probe = resume(port, tls, &dir.sess("t1", tls));
         probe.assert_resumed(tls, "T1 after key2 was added");
         probe.assert_tickets_named(&key2, "T1 renewed under key2");
-        issue(port, tls, &sess(&dir, "t2", tls)).assert_tickets_named(&key2, "new ticket after key2 was added");
+        issue(port, tls, &dir.sess("t2", tls)).assert_tickets_named(&key2, "new ticket after key2 was added");
     }
 
     // key1 gone: T1 gets a full handshake, T2 still resumes.
     fs::remove_file(keys.join("01.key")).unwrap();
     sleep(RELOAD_WAIT);
     for tls in Tls::BOTH {
-        let probe = resume(port, tls, &sess(&dir, "t1", tls));
+        let probe = resume(port, tls, &dir.sess("t1", tls));
         probe.assert_full_handshake(tls, "T1 after key1 was removed");
         probe.assert_tickets_named(&key2, "ticket issued instead of T1");
-        resume(port, tls, &sess(&dir, "t2", tls)).assert_resumed(tls, "T2 after key1 was removed");
+        resume(port, tls, &dir.sess("t2", tls)).assert_resumed(tls, "T2 after key1 was removed");
     }
 
     // A garbage file (sorting last) changes nothing: the last good keys keep working.
     write_atomic(&keys.join("03.key"), b"this is not a ticket key");
     sleep(RELOAD_WAIT);
     for tls in Tls::BOTH {
-        resume(port, tls, &sess(&dir, "t2", tls)).assert_resumed(tls, "T2 with a garbage file present");
-        issue(port, tls, &sess(&dir, "t3", tls)).assert_tickets_named(&key2, "new ticket with a garbage file present");
+        resume(port, tls, &dir.sess("t2", tls)).assert_resumed(tls, "T2 with a garbage file present");
+        issue(port, tls, &dir.sess("t3", tls)).assert_tickets_named(&key2, "new ticket with a garbage file present");
     }
 
     assert_no_reload_and_no_failure(&mut nginx);
@@ -326,7 +318,7 @@ fn shim_nginx_key_directory_kubernetes_symlink_swap() {
     let mut nginx = Nginx::start(NginxOpts::new(&cert).workers(2).env(Env::shim(&keys)));
     let port = nginx.port();
     for tls in Tls::BOTH {
-        issue(port, tls, &sess(&dir, "ta", tls)).assert_tickets_named(&key_a, "key A through ..data");
+        issue(port, tls, &dir.sess("ta", tls)).assert_tickets_named(&key_a, "key A through ..data");
     }
 
     // Version 2: A and a new B (sorts last). Kubernetes swaps ..data, then adds the new link.
@@ -338,10 +330,10 @@ fn shim_nginx_key_directory_kubernetes_symlink_swap() {
     fs::remove_dir_all(&v1).unwrap();
     sleep(RELOAD_WAIT);
     for tls in Tls::BOTH {
-        let probe = resume(port, tls, &sess(&dir, "ta", tls));
+        let probe = resume(port, tls, &dir.sess("ta", tls));
         probe.assert_resumed(tls, "ticket under A after the swap to A+B");
         probe.assert_tickets_named(&key_b, "renewed under B");
-        issue(port, tls, &sess(&dir, "tb", tls)).assert_tickets_named(&key_b, "new ticket after the swap to A+B");
+        issue(port, tls, &dir.sess("tb", tls)).assert_tickets_named(&key_b, "new ticket after the swap to A+B");
     }
 
     // Version 3: A removed, and 02.key now holds C: the same visible path, new content.
@@ -352,8 +344,8 @@ fn shim_nginx_key_directory_kubernetes_symlink_swap() {
     fs::remove_dir_all(&v2).unwrap();
     sleep(RELOAD_WAIT);
     for tls in Tls::BOTH {
-        resume(port, tls, &sess(&dir, "ta", tls)).assert_full_handshake(tls, "ticket under A after A was removed");
-        let probe = resume(port, tls, &sess(&dir, "tb", tls));
+        resume(port, tls, &dir.sess("ta", tls)).assert_full_handshake(tls, "ticket under A after A was removed");
+        let probe = resume(port, tls, &dir.sess("tb", tls));
         probe.assert_full_handshake(tls, "ticket under B after 02.key changed to C");
         probe.assert_tickets_named(&key_c, "new ticket under C");
     }
@@ -374,7 +366,7 @@ fn shim_nginx_auto_keys_shared_by_all_workers() {
     let mut workers = std::collections::BTreeSet::new();
     for i in 0..20 {
         let tls = Tls::BOTH[i % 2];
-        let s = sess(&dir, &format!("auto{i}"), tls);
+        let s = dir.sess(&format!("auto{i}"), tls);
         let first = issue(nginx.port(), tls, &s);
         let second = resume(nginx.port(), tls, &s);
         second.assert_resumed(tls, &format!("auto keys, resumption {i}"));
@@ -397,10 +389,7 @@ fn shim_nginx_auto_keys_shared_by_all_workers() {
 #[test]
 fn shim_haproxy_shared_nginx_key_resumes_across_instances() {
     require!("haproxy");
-    let dir = TempDir::new("t-haproxy");
-    let cert = Cert::localhost(dir.path());
-    let key = dir.join("ticket.key");
-    let name = write_nginx_key(&key, 80);
+    let KeyFileSetup { dir, cert, key, name } = KeyFileSetup::new("t-haproxy");
     let a = Haproxy::start(HaproxyOpts::new(&cert).env(Env::shim(&key)));
     let b = Haproxy::start(HaproxyOpts::new(&cert).env(Env::shim(&key)));
     assert_cross_resumption(&dir, a.port(), b.port(), "shimmed HAProxy A -> B");
@@ -451,16 +440,16 @@ fn shim_s_server_resumes_and_rotates() {
     let server = SServer::start(SServerOpts::new(&cert).env(Env::shim(&keys)));
     let port = server.port();
     for tls in Tls::BOTH {
-        issue(port, tls, &sess(&dir, "t1", tls)).assert_tickets_named(&key1, "s_server first key");
-        resume(port, tls, &sess(&dir, "t1", tls)).assert_resumed(tls, "s_server T1");
+        issue(port, tls, &dir.sess("t1", tls)).assert_tickets_named(&key1, "s_server first key");
+        resume(port, tls, &dir.sess("t1", tls)).assert_resumed(tls, "s_server T1");
     }
     let key2 = write_nginx_key(&keys.join("02.key"), 48);
     sleep(RELOAD_WAIT);
     for tls in Tls::BOTH {
-        let probe = resume(port, tls, &sess(&dir, "t1", tls));
+        let probe = resume(port, tls, &dir.sess("t1", tls));
         probe.assert_resumed(tls, "s_server T1 after key2 was added");
         probe.assert_tickets_named(&key2, "s_server T1 renewed under key2");
-        issue(port, tls, &sess(&dir, "t2", tls)).assert_tickets_named(&key2, "s_server new ticket");
+        issue(port, tls, &dir.sess("t2", tls)).assert_tickets_named(&key2, "s_server new ticket");
     }
 }
 
@@ -475,19 +464,19 @@ fn shim_lifetime_hint_is_capped_by_the_configured_lifetime() {
         SServer::start(SServerOpts::new(&cert).env(Env::shim(&keys).set("TLSEXT_SHIM_TICKET_LIFETIME", "90s")));
     let stock = SServer::start(SServerOpts::new(&cert).env(Env::stock()));
     for tls in Tls::BOTH {
-        let capped = issue(server.port(), tls, &sess(&dir, "cap", tls));
+        let capped = issue(server.port(), tls, &dir.sess("cap", tls));
         assert!(!capped.tickets.is_empty(), "no ticket issued ({tls:?})");
         assert!(
             capped.tickets.iter().all(|t| t.lifetime == 90),
             "hint not capped: {:?}",
             capped.tickets.iter().map(|t| t.lifetime).collect::<Vec<_>>()
         );
-        let plain = issue(stock.port(), tls, &sess(&dir, "stock", tls));
+        let plain = issue(stock.port(), tls, &dir.sess("stock", tls));
         assert!(
             plain.tickets.iter().all(|t| t.lifetime == 7200),
             "stock s_server hint changed"
         );
-        resume(server.port(), tls, &sess(&dir, "cap", tls)).assert_resumed(tls, "capped ticket still resumes");
+        resume(server.port(), tls, &dir.sess("cap", tls)).assert_resumed(tls, "capped ticket still resumes");
     }
 }
 
@@ -508,7 +497,7 @@ fn shim_without_variables_behaves_like_stock_nginx() {
         b.port(),
         "preloaded nginx without TLSEXT_SHIM_*, A -> B",
     );
-    assert!(a.handshake_failures().is_empty(), "{}", a.log());
+    a.assert_no_handshake_failures();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,7 +524,7 @@ fn shim_bad_key_source_fails_open_and_logs_once() {
     // Failing open may mean OpenSSL's own per-instance keys or no tickets at all; either way
     // nothing issued by A resumes on B.
     for tls in Tls::BOTH {
-        let s = sess(&dir, "bad", tls);
+        let s = dir.sess("bad", tls);
         let probe = s_client(a.port(), tls).sess_out(&s).run();
         probe.assert_full_handshake(tls, "bad key source, A");
         if s.is_file() {

@@ -16,7 +16,7 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::thread::sleep;
 
 use common::*;
@@ -41,8 +41,7 @@ impl Site {
     fn new(tag: &str, strict: bool, extra: &str) -> Site {
         let dir = TempDir::new(tag);
         let certs = dir.subdir("certs");
-        let (cert, key) = gen_cert(&certs, DEFAULT_CN, &[DEFAULT_CN]);
-        let default = Cert { cert, key };
+        let default = Cert::generate(&certs, DEFAULT_CN, &[DEFAULT_CN]);
         install_cert(&dir, "www", &certs, WWW_CN, &["www.example.com", "example.com"]);
         install_cert(&dir, "apps", &certs, APPS_CN, &["*.apps.example.com"]);
         let toml = format!(
@@ -59,11 +58,6 @@ impl Site {
         Env::preload()
             .set("TLSEXT_SHIM_CONFIG", self.dir.join("shim.toml"))
             .set("TLSEXT_SHIM_RELOAD_INTERVAL", RELOAD_INTERVAL)
-    }
-
-    /// Session file `<name>-<tls>.pem`.
-    fn sess(&self, name: &str, tls: Tls) -> PathBuf {
-        self.dir.join(format!("{name}-{tls}.pem"))
     }
 }
 
@@ -90,13 +84,7 @@ fn assert_cert(port: u16, tls: Tls, name: Option<&str>, cn: &str) -> Probe {
     let probe = client(port, tls, name).run();
     let what = format!("SNI {name:?}");
     probe.assert_full_handshake(tls, &what);
-    assert_eq!(
-        probe.subject_cn(),
-        Some(cn),
-        "{what}: {tls}: wrong certificate: subject {:?}\n{}",
-        probe.subject(),
-        probe.output
-    );
+    probe.assert_subject_cn(tls, cn, &what);
     probe
 }
 
@@ -104,11 +92,9 @@ fn assert_cert(port: u16, tls: Tls, name: Option<&str>, cn: &str) -> Probe {
 #[track_caller]
 fn assert_refused(port: u16, tls: Tls, name: Option<&str>) {
     let probe = client(port, tls, name).run();
-    assert!(
+    probe.assert_that(
         !probe.served(tls) && probe.unrecognized_name_alert(),
-        "SNI {name:?}: {tls}: expected an unrecognized_name alert: {}\n{}",
-        probe.summary(),
-        probe.output
+        format_args!("SNI {name:?}: {tls}: expected an unrecognized_name alert"),
     );
 }
 
@@ -136,12 +122,7 @@ fn issue_as(port: u16, tls: Tls, name: Option<&str>, cn: &str, sess: &Path) {
     let probe = client(port, tls, name).sess_out(sess).run();
     let what = format!("issuing under SNI {name:?}");
     probe.assert_full_handshake(tls, &what);
-    assert_eq!(
-        probe.subject_cn(),
-        Some(cn),
-        "{what}: {tls}: wrong certificate\n{}",
-        probe.output
-    );
+    probe.assert_subject_cn(tls, cn, &what);
     assert!(sess.is_file(), "{what}: {tls}: no session saved\n{}", probe.output);
 }
 
@@ -156,7 +137,7 @@ fn offer(port: u16, tls: Tls, name: Option<&str>, sess: &Path) -> Probe {
 #[track_caller]
 fn assert_binding(site: &Site, port: u16) {
     for tls in Tls::BOTH {
-        let www = site.sess("www", tls);
+        let www = site.dir.sess("www", tls);
         issue_as(port, tls, Some("www.example.com"), WWW_CN, &www);
         for (name, cn) in [
             (Some("foo.apps.example.com"), APPS_CN),
@@ -167,25 +148,20 @@ fn assert_binding(site: &Site, port: u16) {
             let probe = offer(port, tls, name, &www);
             let what = format!("www.example.com ticket under SNI {name:?}");
             probe.assert_full_handshake(tls, &what);
-            assert_eq!(
-                probe.subject_cn(),
-                Some(cn),
-                "{what}: {tls}: wrong certificate\n{}",
-                probe.output
-            );
+            probe.assert_subject_cn(tls, cn, &what);
         }
         offer(port, tls, Some("www.example.com"), &www).assert_resumed(tls, "www.example.com ticket, same name");
         offer(port, tls, Some("WWW.example.com."), &www).assert_resumed(tls, "www.example.com ticket, same name");
         offer(port, tls, Some("example.com"), &www).assert_resumed(tls, "www.example.com ticket under example.com");
 
-        let apps = site.sess("apps", tls);
+        let apps = site.dir.sess("apps", tls);
         issue_as(port, tls, Some("foo.apps.example.com"), APPS_CN, &apps);
         offer(port, tls, Some("bar.apps.example.com"), &apps)
             .assert_resumed(tls, "foo.apps.example.com ticket under bar.apps.example.com");
         offer(port, tls, Some("www.example.com"), &apps)
             .assert_full_handshake(tls, "foo.apps.example.com ticket under www.example.com");
 
-        let default = site.sess("default", tls);
+        let default = site.dir.sess("default", tls);
         issue_as(port, tls, Some(DEFAULT_CN), DEFAULT_CN, &default);
         offer(port, tls, Some("www.example.com"), &default)
             .assert_full_handshake(tls, "default.test ticket under www.example.com");
@@ -218,11 +194,7 @@ fn nginx_one_server_block_routes_by_sni() {
         "no startup line:\n{}",
         nginx.log()
     );
-    assert!(
-        nginx.handshake_failures().is_empty(),
-        "{:?}",
-        nginx.handshake_failures()
-    );
+    nginx.assert_no_handshake_failures();
 }
 
 #[test]
@@ -246,11 +218,7 @@ fn nginx_one_server_block_binds_tickets_to_their_vhost() {
     let site = Site::new("sni-nginx-bind", false, "");
     let nginx = Nginx::start(NginxOpts::new(&site.default).env(site.env()));
     assert_binding(&site, nginx.port());
-    assert!(
-        nginx.handshake_failures().is_empty(),
-        "{:?}",
-        nginx.handshake_failures()
-    );
+    nginx.assert_no_handshake_failures();
 }
 
 /// The bug the shim fixes: stock nginx with one server block serves every name and resumes a
@@ -262,7 +230,7 @@ fn stock_nginx_resumes_tickets_across_names() {
     let nginx = Nginx::start(NginxOpts::new(&site.default));
     let port = nginx.port();
     for tls in Tls::BOTH {
-        let www = site.sess("www", tls);
+        let www = site.dir.sess("www", tls);
         issue_as(port, tls, Some("www.example.com"), DEFAULT_CN, &www);
         for name in [Some("foo.apps.example.com"), Some(DEFAULT_CN), None] {
             offer(port, tls, name, &www).assert_resumed(tls, &format!("stock: www.example.com ticket under {name:?}"));
@@ -279,10 +247,8 @@ fn nginx_own_server_blocks_still_route_next_to_shim_vhost() {
     require!("nginx");
     let dir = TempDir::new("sni-nginx-blocks");
     let certs = dir.subdir("certs");
-    let (cert, key) = gen_cert(&certs, "one.test", &["one.test"]);
-    let one = Cert { cert, key };
-    let (cert, key) = gen_cert(&certs, "two.test", &["two.test"]);
-    let two = Cert { cert, key };
+    let one = Cert::generate(&certs, "one.test", &["one.test"]);
+    let two = Cert::generate(&certs, "two.test", &["two.test"]);
     install_cert(&dir, "three", &certs, "three.test", &["three.test"]);
     fs::write(
         dir.join("shim.toml"),
@@ -308,18 +274,14 @@ fn nginx_own_server_blocks_still_route_next_to_shim_vhost() {
         assert_cert(port, tls, None, "one.test");
 
         // The shim's vhost keeps its tickets to itself.
-        let three = dir.join(format!("three-{tls}.pem"));
+        let three = dir.sess("three", tls);
         issue_as(port, tls, Some("three.test"), "three.test", &three);
         offer(port, tls, Some("three.test"), &three).assert_resumed(tls, "three.test ticket, same name");
         for name in ["one.test", "two.test"] {
             offer(port, tls, Some(name), &three).assert_full_handshake(tls, &format!("three.test ticket under {name}"));
         }
     }
-    assert!(
-        nginx.handshake_failures().is_empty(),
-        "{:?}",
-        nginx.handshake_failures()
-    );
+    nginx.assert_no_handshake_failures();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,11 +348,7 @@ fn nginx_reloads_vhost_certificate_and_keeps_last_good() {
         "expected one error line naming {www_pem}:\n{}",
         nginx.log()
     );
-    assert!(
-        nginx.handshake_failures().is_empty(),
-        "{:?}",
-        nginx.handshake_failures()
-    );
+    nginx.assert_no_handshake_failures();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -175,6 +175,11 @@ impl TempDir {
         fs::create_dir_all(&dir).unwrap();
         dir
     }
+
+    /// The session file `<name>-<tls>.pem` in the directory (`name-TLSv1.3.pem`).
+    pub fn sess(&self, name: &str, tls: Tls) -> PathBuf {
+        self.path.join(format!("{name}-{tls}.pem"))
+    }
 }
 
 impl Drop for TempDir {
@@ -256,6 +261,31 @@ pub fn write_haproxy_keys(path: &Path, n_lines: usize, len: usize) -> Vec<KeyNam
     keys.iter().map(|k| key_name(k)).collect()
 }
 
+/// Where most tests of the shim on one key file start: a temporary directory holding a
+/// certificate for [`HOST`] and one 80-byte nginx key file.
+#[derive(Debug)]
+pub struct KeyFileSetup {
+    /// The test's directory.
+    pub dir: TempDir,
+    /// A certificate for [`HOST`] in it.
+    pub cert: Cert,
+    /// The key file, `ticket.key` in `dir`.
+    pub key: PathBuf,
+    /// The name of its key.
+    pub name: KeyName,
+}
+
+impl KeyFileSetup {
+    /// Makes the directory `tag` (see [`TempDir::new`]), the certificate and the key.
+    pub fn new(tag: &str) -> KeyFileSetup {
+        let dir = TempDir::new(tag);
+        let cert = Cert::localhost(dir.path());
+        let key = dir.join("ticket.key");
+        let name = write_nginx_key(&key, 80);
+        KeyFileSetup { dir, cert, key, name }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Certificates
 
@@ -271,7 +301,12 @@ pub struct Cert {
 impl Cert {
     /// A certificate for [`HOST`] in `dir`.
     pub fn localhost(dir: &Path) -> Cert {
-        let (cert, key) = gen_cert(dir, HOST, &[HOST]);
+        Cert::generate(dir, HOST, &[HOST])
+    }
+
+    /// A certificate for `cn` with DNS `sans` in `dir` (see [`gen_cert`]).
+    pub fn generate(dir: &Path, cn: &str, sans: &[&str]) -> Cert {
+        let (cert, key) = gen_cert(dir, cn, sans);
         Cert { cert, key }
     }
 
@@ -689,6 +724,13 @@ impl Nginx {
             .collect()
     }
 
+    /// Panics, with the failures and the log, if the log records a failed TLS handshake.
+    #[track_caller]
+    pub fn assert_no_handshake_failures(&self) {
+        let failures = self.handshake_failures();
+        assert!(failures.is_empty(), "handshakes failed: {failures:#?}\n{}", self.log());
+    }
+
     /// The instance's directory.
     pub fn dir(&self) -> &Path {
         self.dir.path()
@@ -813,6 +855,22 @@ impl SServerOpts {
     }
 }
 
+/// The arguments of `openssl` for an [`SServer`]: `s_server -www -no_cache` on `127.0.0.1:port`
+/// with `cert`. For a server run some other way (under `setpriv`, say) that must answer like one.
+pub fn s_server_args(port: u16, cert: &Cert) -> Vec<OsString> {
+    vec![
+        "s_server".into(),
+        "-accept".into(),
+        format!("127.0.0.1:{port}").into(),
+        "-cert".into(),
+        cert.cert.clone().into(),
+        "-key".into(),
+        cert.key.clone().into(),
+        "-www".into(),
+        "-no_cache".into(),
+    ]
+}
+
 /// A running `openssl s_server -www -no_cache` on 127.0.0.1; stopped on drop.
 ///
 /// `-no_cache` turns off the server's session-ID cache so that only tickets can resume a
@@ -830,17 +888,7 @@ impl SServer {
         let bin = find_binary("openssl").expect("openssl is not installed");
         with_retries(None, |port| {
             let dir = TempDir::new("s_server");
-            let mut args: Vec<OsString> = vec![
-                "s_server".into(),
-                "-accept".into(),
-                format!("127.0.0.1:{port}").into(),
-                "-cert".into(),
-                opts.cert.cert.clone().into(),
-                "-key".into(),
-                opts.cert.key.clone().into(),
-                "-www".into(),
-                "-no_cache".into(),
-            ];
+            let mut args = s_server_args(port, &opts.cert);
             args.extend(opts.args.iter().map(OsString::from));
             let out = dir.join("s_server.out");
             let mut proc = Proc::spawn("s_server", &bin, &args, &opts.env, &out);
@@ -859,6 +907,46 @@ impl SServer {
     /// Its stdout and stderr.
     pub fn log(&self) -> String {
         self.proc.logs()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other servers
+
+/// A server the harness has no type for (a test's own program, or `s_server` under a wrapper),
+/// run like the others: in its own process group under `timeout`, stdout and stderr in a file,
+/// stopped on drop.
+#[derive(Debug)]
+pub struct Daemon {
+    proc: Proc,
+}
+
+impl Daemon {
+    /// Starts `program args` in `env` with its output in `out` and waits until the output
+    /// contains `ready`; panics with the output if it exits first or is too slow.
+    pub fn start(name: &'static str, program: &Path, args: &[OsString], env: &Env, out: &Path, ready: &str) -> Daemon {
+        let mut proc = Proc::spawn(name, program, args, env, out);
+        let started = proc.wait_until("ready", || fs::read_to_string(out).unwrap_or_default().contains(ready));
+        if let Err(e) = started {
+            panic!("{e}");
+        }
+        Daemon { proc }
+    }
+
+    /// Its stdout and stderr so far.
+    pub fn log(&self) -> String {
+        self.proc.logs()
+    }
+
+    /// Whether it is still running.
+    pub fn running(&mut self) -> bool {
+        !self.proc.exited()
+    }
+
+    /// Sends SIGTERM to the group, waits for the exit (SIGKILL after 10 s) and returns the output.
+    pub fn stop(&mut self) -> String {
+        self.proc.stop();
+        self.log()
     }
 }
 
@@ -1018,15 +1106,16 @@ impl Probe {
         )
     }
 
+    /// Panics unless `ok`, with `problem`, the [`Probe::summary`] and the full output.
+    #[track_caller]
+    pub fn assert_that(&self, ok: bool, problem: std::fmt::Arguments<'_>) {
+        assert!(ok, "{problem}: {}\n{}", self.summary(), self.output);
+    }
+
     /// Panics unless the connection was served over `tls`.
     #[track_caller]
     pub fn assert_served(&self, tls: Tls, what: &str) {
-        assert!(
-            self.served(tls),
-            "{what}: {tls} connection not served: {}\n{}",
-            self.summary(),
-            self.output
-        );
+        self.assert_that(self.served(tls), format_args!("{what}: {tls} connection not served"));
     }
 
     /// Panics unless the connection was served over `tls` and resumed (client and, where the
@@ -1034,11 +1123,9 @@ impl Probe {
     #[track_caller]
     pub fn assert_resumed(&self, tls: Tls, what: &str) {
         self.assert_served(tls, what);
-        assert!(
+        self.assert_that(
             self.reused && self.server_reused != Some(false),
-            "{what}: {tls} session not resumed: {}\n{}",
-            self.summary(),
-            self.output
+            format_args!("{what}: {tls} session not resumed"),
         );
     }
 
@@ -1046,11 +1133,9 @@ impl Probe {
     #[track_caller]
     pub fn assert_full_handshake(&self, tls: Tls, what: &str) {
         self.assert_served(tls, what);
-        assert!(
+        self.assert_that(
             !self.reused && self.server_reused != Some(true),
-            "{what}: {tls} session unexpectedly resumed: {}\n{}",
-            self.summary(),
-            self.output
+            format_args!("{what}: {tls} session unexpectedly resumed"),
         );
     }
 
@@ -1058,13 +1143,13 @@ impl Probe {
     #[track_caller]
     pub fn assert_tickets_named(&self, name: &KeyName, what: &str) {
         let names = self.ticket_names();
-        assert!(
+        self.assert_that(
             !names.is_empty() && names.iter().all(|n| n == name),
-            "{what}: expected tickets under key {}, got {:?}: {}\n{}",
-            hex(name),
-            names.iter().map(|n| hex(n)).collect::<Vec<_>>(),
-            self.summary(),
-            self.output
+            format_args!(
+                "{what}: expected tickets under key {}, got {:?}",
+                hex(name),
+                names.iter().map(|n| hex(n)).collect::<Vec<_>>()
+            ),
         );
     }
 }
@@ -1324,6 +1409,18 @@ impl Probe {
             .split(',')
             .find_map(|part| part.trim().strip_prefix("CN = "))
             .map(str::trim)
+    }
+
+    /// Panics unless the presented certificate's common name is `cn`.
+    #[track_caller]
+    pub fn assert_subject_cn(&self, tls: Tls, cn: &str, what: &str) {
+        assert_eq!(
+            self.subject_cn(),
+            Some(cn),
+            "{what}: {tls}: wrong certificate: subject {:?}\n{}",
+            self.subject(),
+            self.output
+        );
     }
 
     /// The server ended the handshake with an `unrecognized_name` alert (112).
