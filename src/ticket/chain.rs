@@ -82,7 +82,7 @@ use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::error::Location;
-use super::key::{NAME_LEN, TicketKey};
+use super::key::{NAME_LEN, TicketKey, is_repeated_byte, unrepeat};
 use super::ring::{KeyPolicy, RingKey, Snapshot, UnixTime, Window};
 
 /// Length of a chain secret, in bytes.
@@ -158,22 +158,6 @@ impl fmt::Debug for Secret {
     }
 }
 
-fn is_repeated_byte(bytes: &[u8]) -> bool {
-    match bytes.split_first() {
-        Some((first, rest)) => rest.iter().all(|b| b == first),
-        None => true,
-    }
-}
-
-/// The deterministic fix for a derived part that is one byte repeated: flip the last bit.
-fn unrepeat(bytes: &mut [u8]) {
-    if is_repeated_byte(bytes) {
-        if let Some(last) = bytes.last_mut() {
-            *last ^= 0x01;
-        }
-    }
-}
-
 /// The epoch holding `now`.
 fn epoch_of(now: UnixTime, rotate: NonZeroU64) -> u64 {
     now / rotate
@@ -212,7 +196,7 @@ impl Chain {
         Chain {
             rotate: seed.rotate,
             epoch: seed.epoch,
-            secret: seed.secret.clone(),
+            secret: seed.secret,
             previous: None,
         }
     }
@@ -318,7 +302,8 @@ impl fmt::Debug for Chain {
 }
 
 /// The contents of a seed file: the interval, an epoch and that epoch's chain secret.
-/// The secret is wiped when dropped and never shown by `Debug`.
+/// The secret is wiped when dropped (every copy) and never shown by `Debug`.
+#[derive(Clone)]
 pub struct Seed {
     rotate: NonZeroU64,
     epoch: u64,

@@ -176,19 +176,20 @@ impl TicketKey {
         let n = self.size.secret_len();
         ikm[..n].copy_from_slice(self.hmac_key());
         ikm[n..2 * n].copy_from_slice(self.aes_key());
-        let part = |tag: &[u8]| -> zeroize::Zeroizing<[u8; 32]> {
-            let mut out = zeroize::Zeroizing::new([0u8; 32]);
-            if let Ok(mut m) = Hmac::<sha2::Sha256>::new_from_slice(&ikm[..2 * n]) {
+        // Keyed once; each part continues from a copy of the keyed state.
+        let keyed = Hmac::<sha2::Sha256>::new_from_slice(&ikm[..2 * n]).ok();
+        let part = |tag: &[u8], out: &mut [u8]| {
+            if let Some(mut m) = keyed.clone() {
                 m.update(b"tlsext-shim vhost v1 ");
                 m.update(tag);
                 m.update(&[0]);
                 m.update(label);
-                out.copy_from_slice(&m.finalize().into_bytes());
+                let mut digest = m.finalize().into_bytes();
+                let len = out.len();
+                out.copy_from_slice(&digest[..len]);
+                digest.as_mut_slice().zeroize();
             }
-            if is_repeated_byte(&out[..]) {
-                out[31] ^= 1;
-            }
-            out
+            unrepeat(out);
         };
         let mut key = TicketKey {
             name: KeyName([0; NAME_LEN]),
@@ -196,12 +197,9 @@ impl TicketKey {
             hmac: [0; 32],
             aes: [0; 32],
         };
-        key.name.0.copy_from_slice(&part(b"name")[..NAME_LEN]);
-        if is_repeated_byte(&key.name.0) {
-            key.name.0[NAME_LEN - 1] ^= 1;
-        }
-        key.hmac[..n].copy_from_slice(&part(b"hmac")[..n]);
-        key.aes[..n].copy_from_slice(&part(b"aes")[..n]);
+        part(b"name", &mut key.name.0);
+        part(b"hmac", &mut key.hmac[..n]);
+        part(b"aes", &mut key.aes[..n]);
         key
     }
 
@@ -226,6 +224,18 @@ impl TicketKey {
     }
 }
 
+/// Same size, name and secrets. The secrets are compared without a data-dependent branch; the
+/// size is public.
+impl subtle::ConstantTimeEq for TicketKey {
+    fn ct_eq(&self, other: &Self) -> subtle::Choice {
+        // Unused tails of `hmac` and `aes` are zero in every key, so whole arrays compare.
+        subtle::Choice::from(u8::from(self.size == other.size))
+            & self.name.0.ct_eq(&other.name.0)
+            & self.hmac.ct_eq(&other.hmac)
+            & self.aes.ct_eq(&other.aes)
+    }
+}
+
 impl fmt::Debug for TicketKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TicketKey")
@@ -235,10 +245,20 @@ impl fmt::Debug for TicketKey {
     }
 }
 
-fn is_repeated_byte(bytes: &[u8]) -> bool {
+/// Whether `bytes` is one byte repeated (or empty): a guessable key part.
+pub(crate) fn is_repeated_byte(bytes: &[u8]) -> bool {
     match bytes.split_first() {
         Some((first, rest)) => rest.iter().all(|b| b == first),
         None => true,
+    }
+}
+
+/// The deterministic fix for a derived part that is one byte repeated: flip the last bit.
+pub(crate) fn unrepeat(bytes: &mut [u8]) {
+    if is_repeated_byte(bytes) {
+        if let Some(last) = bytes.last_mut() {
+            *last ^= 0x01;
+        }
     }
 }
 
@@ -311,6 +331,38 @@ mod tests {
             fixed.derive(b"a.example").name().to_hex(),
             "cb5e360292121850eef6a7ca758545c5"
         );
+    }
+
+    #[test]
+    fn keys_are_the_same_only_with_every_byte_and_the_size() {
+        use subtle::ConstantTimeEq as _;
+        let same = |a: &TicketKey, b: &TicketKey| bool::from(a.ct_eq(b));
+        let name = *b"0123456789abcdef";
+        let secret: Vec<u8> = (0..32).collect();
+        let other: Vec<u8> = (1..33).collect();
+        let key = TicketKey::from_parts(&name, &secret, &secret).unwrap();
+        assert!(same(&key, &key.clone()));
+        assert!(!same(&key, &TicketKey::from_parts(&name, &other, &secret).unwrap()));
+        assert!(!same(&key, &TicketKey::from_parts(&name, &secret, &other).unwrap()));
+        let mut renamed = name;
+        renamed[15] ^= 1;
+        assert!(!same(&key, &TicketKey::from_parts(&renamed, &secret, &secret).unwrap()));
+        let short = TicketKey::from_parts(&name, &secret[..16], &secret[..16]).unwrap();
+        assert!(!same(&key, &short));
+        assert!(same(&short, &short.clone()));
+    }
+
+    #[test]
+    fn derived_parts_are_never_one_repeated_byte() {
+        let mut part = [0xAAu8; 16];
+        unrepeat(&mut part);
+        assert_eq!(part[15], 0xAB);
+        assert!(!is_repeated_byte(&part));
+        // Only the part as used is looked at: a 16-byte part of a longer digest.
+        let mut digest = [7u8; 32];
+        digest[31] = 8;
+        unrepeat(&mut digest[..16]);
+        assert!(!is_repeated_byte(&digest[..16]));
     }
 
     #[test]

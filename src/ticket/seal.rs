@@ -51,8 +51,8 @@ pub const fn sealed_len(plaintext_len: usize) -> usize {
     NAME_LEN + IV_LEN + (plaintext_len / BLOCK + 1) * BLOCK + MAC_LEN
 }
 
-/// An opened ticket.
-#[derive(Debug)]
+/// An opened ticket. `Debug` shows the plaintext's length only: for OpenSSL it holds the
+/// session's master secret.
 pub struct Opened {
     /// The sealed bytes (for OpenSSL, a DER `SSL_SESSION`).
     pub plaintext: Zeroizing<Vec<u8>>,
@@ -62,6 +62,17 @@ pub struct Opened {
     pub renew: bool,
     /// Seconds the opening key may still decrypt, if limited.
     pub decrypt_left: Option<u64>,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("plaintext_len", &self.plaintext.len())
+            .field("key_name", &self.key_name)
+            .field("renew", &self.renew)
+            .field("decrypt_left", &self.decrypt_left)
+            .finish()
+    }
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -178,15 +189,6 @@ pub fn fresh_iv() -> Result<[u8; IV_LEN], TicketError> {
 // Prepared keys
 // ---------------------------------------------------------------------------------------------
 
-/// Whether `a` and `b` hold the same bytes, without a data-dependent branch.
-fn ct_same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    diff.ct_eq(&0).into()
-}
-
 // Both variants are large (expanded round keys); `Prepared` values live boxed in the cache.
 #[allow(clippy::large_enum_variant)]
 enum Rounds {
@@ -194,24 +196,16 @@ enum Rounds {
     Aes256(Aes256Enc, Aes256Dec),
 }
 
-/// A key with its HMAC pads hashed and its AES round keys expanded, and a copy of the key's
-/// bytes to recognise it by.
+/// A key with its HMAC pads hashed and its AES round keys expanded, and a copy of the key to
+/// recognise it by.
 struct Prepared {
-    name: [u8; NAME_LEN],
-    hmac_key: Zeroizing<[u8; 32]>,
-    aes_key: Zeroizing<[u8; 32]>,
-    size: KeySize,
+    key: TicketKey,
     mac: HmacSha256,
     rounds: Rounds,
 }
 
 impl Prepared {
     fn new(key: &TicketKey) -> Option<Self> {
-        let n = key.size().secret_len();
-        let mut hmac_key = Zeroizing::new([0u8; 32]);
-        let mut aes_key = Zeroizing::new([0u8; 32]);
-        hmac_key.get_mut(..n)?.copy_from_slice(key.hmac_key());
-        aes_key.get_mut(..n)?.copy_from_slice(key.aes_key());
         let rounds = match key.size() {
             KeySize::Aes128 => Rounds::Aes128(
                 Aes128Enc::new_from_slice(key.aes_key()).ok()?,
@@ -223,10 +217,7 @@ impl Prepared {
             ),
         };
         Some(Prepared {
-            name: key.name().0,
-            hmac_key,
-            aes_key,
-            size: key.size(),
+            key: key.clone(),
             mac: <HmacSha256 as Mac>::new_from_slice(key.hmac_key()).ok()?,
             rounds,
         })
@@ -234,11 +225,7 @@ impl Prepared {
 
     /// Whether this is `key`: same size, name and secrets (compared in constant time).
     fn is(&self, key: &TicketKey) -> bool {
-        let n = key.size().secret_len();
-        let same = ct_same(&self.name, &key.name().0)
-            & ct_same(self.hmac_key.get(..n).unwrap_or(&[]), key.hmac_key())
-            & ct_same(self.aes_key.get(..n).unwrap_or(&[]), key.aes_key());
-        self.size == key.size() && same
+        self.key.ct_eq(key).into()
     }
 }
 
@@ -388,7 +375,8 @@ pub fn open(snapshot: &Snapshot, ticket: &[u8], now: UnixTime) -> Result<Opened,
             Rounds::Aes128(_, dec) => mac_and_decrypt(dec, signed, &mut mac, &mut buf),
             Rounds::Aes256(_, dec) => mac_and_decrypt(dec, signed, &mut mac, &mut buf),
         }
-        ct_same(&mac.finalize().into_bytes(), tag)
+        // Constant time (`subtle`).
+        mac.verify_slice(tag).is_ok()
     })
     .ok_or(TicketError::Malformed)?;
     // Nothing decrypted is looked at, padding included, unless the MAC checks; on failure the
@@ -435,6 +423,15 @@ mod tests {
                 assert!(!o.renew);
             }
         }
+    }
+
+    #[test]
+    fn debug_never_shows_the_plaintext() {
+        let snap = ring(&[KeySize::Aes128]);
+        let t = seal(&snap, &[0x5A; 40], 0).unwrap();
+        let shown = format!("{:?}", open(&snap, &t, 0).unwrap());
+        assert!(shown.contains("plaintext_len: 40"), "{shown}");
+        assert!(!shown.contains("90, 90") && !shown.contains('['), "{shown}");
     }
 
     #[test]
