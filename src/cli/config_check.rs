@@ -31,7 +31,7 @@ fn source_format(f: KeyFormat) -> SourceFormat {
 /// `config check`.
 pub(crate) fn check(file: &Path, out: &mut dyn Write) -> Outcome {
     let shown = file.display();
-    let text = std::fs::read_to_string(file).map_err(|e| CliError::problem(format!("{shown}: cannot read: {e}")))?;
+    let text = std::fs::read_to_string(file).map_err(|e| CliError::cannot_read(file, e))?;
     let settings = match Settings::from_toml(file, &text) {
         Ok(s) => s,
         Err(e) => {

@@ -1,11 +1,10 @@
 //! Files the way key material needs them: written atomically with a chosen mode and owner,
-//! listed the way the shim's loader lists a key directory, and checked for loose permissions.
+//! and checked for loose permissions.
 
-use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Write as _};
 use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::ticket::key::hex;
 
@@ -81,26 +80,6 @@ pub fn write_atomic(path: &Path, data: &[u8], perms: Perms) -> io::Result<()> {
     result
 }
 
-/// The files of a key directory as the shim's loader sees them: every regular file (after
-/// following symlinks) whose name does not start with `.`, sorted by name; the last
-/// encrypts.
-pub fn key_files(dir: &Path) -> io::Result<Vec<(OsString, PathBuf)>> {
-    let mut files = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name.as_encoded_bytes().first() == Some(&b'.') {
-            continue;
-        }
-        let path = entry.path();
-        if fs::metadata(&path)?.is_file() {
-            files.push((name, path));
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
 /// Warnings about who can read or change the key file or directory at `path`.
 pub fn permission_warnings(path: &Path) -> Vec<String> {
     let Ok(meta) = fs::metadata(path) else {
@@ -137,6 +116,8 @@ pub fn permission_warnings(path: &Path) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn temp(tag: &str) -> PathBuf {
@@ -167,19 +148,6 @@ mod tests {
         write_atomic(&path, b"three", own).unwrap();
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         assert!(write_atomic(&dir.join("missing/k"), b"x", Perms::PRIVATE).is_err());
-        fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn key_files_skip_hidden_and_non_regular_entries() {
-        let dir = temp("list");
-        for name in ["b", "a", ".hidden"] {
-            fs::write(dir.join(name), "x").unwrap();
-        }
-        fs::create_dir(dir.join("sub")).unwrap();
-        std::os::unix::fs::symlink(dir.join("a"), dir.join("c")).unwrap();
-        let names: Vec<_> = key_files(&dir).unwrap().into_iter().map(|(n, _)| n).collect();
-        assert_eq!(names, ["a", "b", "c"]);
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use super::fsutil::{Perms, key_files, permission_warnings, write_atomic};
+use super::fsutil::{Perms, permission_warnings, write_atomic};
 use super::time::{compact, human, iso, parse_compact};
 use super::{CliError, Exit, GenFormat, Outcome, SourceFormat};
 use crate::config::parse_duration;
@@ -81,7 +81,7 @@ fn key_format(f: SourceFormat) -> KeyFormat {
 /// Reads a key file, key directory or seed file. Errors are [`Exit::Problem`] and name the
 /// file (and line) as the shim's loader does.
 pub(crate) fn load_source(path: &Path, format: SourceFormat) -> Result<Source, CliError> {
-    let meta = fs::metadata(path).map_err(|e| CliError::problem(format!("{}: cannot read: {e}", path.display())))?;
+    let meta = fs::metadata(path).map_err(|e| CliError::cannot_read(path, e))?;
     if meta.is_dir() {
         if format == SourceFormat::Seed {
             return Err(CliError::problem(format!(
@@ -90,8 +90,8 @@ pub(crate) fn load_source(path: &Path, format: SourceFormat) -> Result<Source, C
             )));
         }
         let parsed = format::load_path(path, key_format(format)).map_err(CliError::problem)?;
-        let mut origins: Vec<String> = key_files(path)
-            .map_err(|e| CliError::problem(format!("{}: cannot read: {e}", path.display())))?
+        let mut origins: Vec<String> = format::key_files(path)
+            .map_err(CliError::problem)?
             .into_iter()
             .map(|(name, _)| name.to_string_lossy().into_owned())
             .collect();
@@ -105,8 +105,8 @@ pub(crate) fn load_source(path: &Path, format: SourceFormat) -> Result<Source, C
             origins,
         });
     }
-    let data =
-        Zeroizing::new(fs::read(path).map_err(|e| CliError::problem(format!("{}: cannot read: {e}", path.display())))?);
+    // As the shim reads it: a regular file of at most 64 KiB, opened without blocking.
+    let data = format::read_secret_file(path).map_err(|e| CliError::cannot_read(path, e))?;
     if format == SourceFormat::Seed || (format == SourceFormat::Auto && looks_like_seed(&data)) {
         let text = std::str::from_utf8(&data)
             .map_err(|_| CliError::problem(format!("{}: a seed file is text, this is not", path.display())))?;
@@ -156,7 +156,7 @@ fn random_failed(e: impl std::fmt::Display) -> CliError {
 /// The file a path names, symlinks followed: a file rewritten in place stays where a link
 /// points to, and the link stays a link.
 fn real_file(path: &Path) -> Result<std::path::PathBuf, CliError> {
-    fs::canonicalize(path).map_err(|e| CliError::problem(format!("{}: cannot read: {e}", path.display())))
+    fs::canonicalize(path).map_err(|e| CliError::cannot_read(path, e))
 }
 
 fn write_failed(path: &Path, e: impl std::fmt::Display) -> CliError {
@@ -230,7 +230,7 @@ pub(crate) fn generate(format: GenFormat, output: Option<&Path>, rotate: Option<
 
 /// `keys rotate`.
 pub(crate) fn rotate(path: &Path, keep: usize, out: &mut dyn Write) -> Outcome {
-    let meta = fs::metadata(path).map_err(|e| CliError::problem(format!("{}: cannot read: {e}", path.display())))?;
+    let meta = fs::metadata(path).map_err(|e| CliError::cannot_read(path, e))?;
     if meta.is_dir() {
         rotate_dir(path, keep, now(), out)
     } else {
@@ -250,7 +250,7 @@ fn rotate_dir(dir: &Path, keep: usize, now: UnixTime, out: &mut dyn Write) -> Ou
         ));
     }
     let shown = dir.display();
-    let files = key_files(dir).map_err(|e| CliError::problem(format!("{shown}: cannot read: {e}")))?;
+    let files = format::key_files(dir).map_err(CliError::problem)?;
     let size = if files.is_empty() {
         KeySize::Aes256
     } else {
@@ -322,7 +322,7 @@ fn rotate_dir(dir: &Path, keep: usize, now: UnixTime, out: &mut dyn Write) -> Ou
 
 fn rotate_haproxy(path: &Path, keep: usize, out: &mut dyn Write) -> Outcome {
     let shown = path.display();
-    let data = Zeroizing::new(fs::read(path).map_err(|e| CliError::problem(format!("{shown}: cannot read: {e}")))?);
+    let data = format::read_secret_file(path).map_err(|e| CliError::cannot_read(path, e))?;
     if looks_like_seed(&data) {
         return Err(CliError::problem(format!(
             "{shown}: is a seed file; seeds move forward with `tlsext-shim keys advance`"
@@ -459,7 +459,7 @@ pub(crate) fn check(path: &Path, format: SourceFormat, out: &mut dyn Write) -> O
                 say!(out, "  {origin:<36} {}  {}", key.name(), Source::role(*kind, parsed, i));
             }
             if *kind == Kind::Directory {
-                if let Ok(files) = key_files(path) {
+                if let Ok(files) = format::key_files(path) {
                     for (_, file) in files {
                         warnings.extend(permission_warnings(&file));
                     }
@@ -508,7 +508,7 @@ fn seed_report(path: &Path, seed: &Seed, now: UnixTime, out: &mut dyn Write) -> 
         seed.epoch(),
         iso(seed.epoch().saturating_mul(rotate))
     );
-    let snapshot = Chain::from_seed(seed.advanced(0)).snapshot(now);
+    let snapshot = Chain::from_seed(seed.clone()).snapshot(now);
     for k in snapshot.keys() {
         let epoch = policy_epoch(&k.policy, rotate).unwrap_or_default();
         let role = if k.policy.encrypt.is_some_and(|w| w.contains(now)) {
@@ -540,7 +540,7 @@ pub(crate) fn seed_key(
 ) -> Option<(u64, TicketKey, KeyPolicy)> {
     let rotate = seed.rotate_secs().get();
     let last = (now / rotate).max(seed.epoch());
-    let mut chain = Chain::from_seed(seed.advanced(0));
+    let mut chain = Chain::from_seed(seed.clone());
     for epoch in seed.epoch()..=last {
         let mut snapshot = chain.snapshot(epoch.saturating_mul(rotate));
         if let Some(label) = label {
@@ -565,6 +565,32 @@ mod tests {
         assert!(!looks_like_seed(b"AAAA==\nBBBB==\n"));
         assert!(!looks_like_seed(b"# secret = x\n"));
         assert!(!looks_like_seed(&[0xff, b'=']));
+    }
+
+    #[test]
+    fn key_sources_are_read_as_the_shim_reads_them() {
+        let dir = std::env::temp_dir().join(format!("tlsext-shim-cli-keys-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        // Larger than the shim reads: refused here too, not called usable.
+        let big = dir.join("big.keys");
+        fs::write(&big, "A".repeat(format::MAX_SECRET_FILE as usize + 1)).unwrap();
+        let e = load_source(&big, SourceFormat::Auto).err().unwrap();
+        assert!(e.message.contains("big.keys: cannot read: larger than"), "{e}");
+        // A FIFO neither blocks nor is read.
+        let fifo = dir.join("fifo.keys");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let e = load_source(&fifo, SourceFormat::Auto).err().unwrap();
+        assert!(e.message.contains("fifo.keys: cannot read: not a regular file"), "{e}");
+        let e = rotate(&fifo, 2, &mut Vec::new()).unwrap_err();
+        assert!(e.message.contains("not a regular file"), "{e}");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -37,7 +37,7 @@ mod time;
 
 use std::fmt;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -93,6 +93,11 @@ impl CliError {
             exit: Exit::Failed,
             message: message.to_string(),
         }
+    }
+
+    /// Exit 1: `<path>: cannot read: <why>`.
+    pub fn cannot_read(path: &Path, why: impl fmt::Display) -> CliError {
+        CliError::problem(format!("{}: cannot read: {why}", path.display()))
     }
 }
 

@@ -35,7 +35,7 @@ pub(crate) fn stats(dir: Option<PathBuf>, out: &mut dyn Write) -> Outcome {
         }
     };
     let shown = dir.display();
-    let entries = std::fs::read_dir(&dir).map_err(|e| CliError::problem(format!("{shown}: cannot read: {e}")))?;
+    let entries = std::fs::read_dir(&dir).map_err(|e| CliError::cannot_read(&dir, e))?;
     let mut files: Vec<(u32, PathBuf)> = entries
         .flatten()
         .filter_map(|e| {

@@ -11,7 +11,8 @@
 //! A directory is a ring of raw keys (nginx layout unless `openssl` is asked for): every
 //! regular, non-hidden file is one key, ordered by file name; the last one encrypts.
 
-use std::path::Path;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use zeroize::Zeroizing;
@@ -129,28 +130,7 @@ fn load_dir(dir: &Path, format: KeyFormat) -> Result<ParsedKeys, KeyError> {
             });
         }
     };
-    let io = |source| KeyError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let name = entry.file_name();
-        if name.as_encoded_bytes().first() == Some(&b'.') {
-            continue;
-        }
-        let path = entry.path();
-        // Follow symlinks (Kubernetes Secret volumes link every key through `..data`).
-        let meta = std::fs::metadata(&path).map_err(|source| KeyError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        if meta.is_file() {
-            files.push((name, path));
-        }
-    }
-    files.sort();
+    let files = key_files(dir)?;
     let mut keys: Vec<TicketKey> = Vec::with_capacity(files.len());
     let mut first_len = None;
     for (_, path) in &files {
@@ -177,6 +157,40 @@ fn load_dir(dir: &Path, format: KeyFormat) -> Result<ParsedKeys, KeyError> {
         keys.append(&mut parsed.keys);
     }
     finish(keys, None, &at)
+}
+
+/// Whether a directory entry is left out of a key directory: its name starts with `.` (hidden
+/// files, editors' temporary files, Kubernetes' `..data` links).
+pub fn is_hidden(name: &OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
+}
+
+/// The key files of a directory as [`load_path`] reads them: every regular file (after
+/// following symlinks) that is not [hidden](is_hidden), sorted by name; the last encrypts.
+pub fn key_files(dir: &Path) -> Result<Vec<(OsString, PathBuf)>, KeyError> {
+    let io = |source| KeyError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name();
+        if is_hidden(&name) {
+            continue;
+        }
+        let path = entry.path();
+        // Follow symlinks (Kubernetes Secret volumes link every key through `..data`).
+        let meta = std::fs::metadata(&path).map_err(|source| KeyError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if meta.is_file() {
+            files.push((name, path));
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Parses keys from bytes in `format`; `at` names the source in errors.

@@ -234,6 +234,23 @@ fn a_directory_is_a_ring_ordered_by_name_and_the_last_encrypts() {
 }
 
 #[test]
+fn key_files_skip_hidden_and_non_regular_entries() {
+    let dir = tempdir("list");
+    for name in ["b", "a", ".hidden"] {
+        std::fs::write(dir.join(name), "x").unwrap();
+    }
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::os::unix::fs::symlink(dir.join("a"), dir.join("c")).unwrap();
+    let names: Vec<_> = key_files(&dir).unwrap().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    // An entry that cannot be examined (a dangling link) is named in the error.
+    std::os::unix::fs::symlink(dir.join("gone"), dir.join("d")).unwrap();
+    let e = key_files(&dir).unwrap_err().to_string();
+    assert!(e.contains("/d: cannot read:"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn unreadable_sources_name_the_path() {
     let e = load_path(Path::new("/nonexistent/tlsext.key"), KeyFormat::Auto)
         .unwrap_err()

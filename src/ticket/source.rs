@@ -63,7 +63,7 @@ impl Signature {
             Ok(iter) => {
                 for entry in iter.flatten() {
                     let name = entry.file_name();
-                    if name.as_encoded_bytes().first() == Some(&b'.') {
+                    if format::is_hidden(&name) {
                         continue;
                     }
                     let id = std::fs::metadata(entry.path()).ok().map(|m| FileId::of(&m));
