@@ -31,10 +31,16 @@ fn decode_ticket(arg: &str) -> Result<Vec<u8>, CliError> {
         .ok_or_else(|| CliError::usage("TICKET is neither hex nor base64"))
 }
 
+/// Whether a session that times out at `at` (its time plus its timeout) is refused at `now`:
+/// OpenSSL resumes it until `now - time > timeout`, so through the second `at` itself.
+fn has_expired(at: u64, now: u64) -> bool {
+    at < now
+}
+
 /// The ticket in a saved client session, and the session itself.
 fn ticket_from_session(path: &Path) -> Result<(Vec<u8>, session::Session), CliError> {
     let shown = path.display();
-    let data = std::fs::read(path).map_err(|e| CliError::problem(format!("{shown}: cannot read: {e}")))?;
+    let data = std::fs::read(path).map_err(|e| CliError::cannot_read(path, e))?;
     let der = session::der_from_file(&data).ok_or_else(|| {
         CliError::problem(format!(
             "{shown}: not a session file: expected the PEM block \"{}\" that `openssl s_client -sess_out` writes, or \
@@ -188,7 +194,7 @@ pub(crate) fn inspect(
         (Some(t), None) => say!(out, "timeout:       {t}s ({})", human(t)),
         _ => say!(out, "timeout:       (not recorded)"),
     }
-    let expired = expires.is_some_and(|at| at <= now);
+    let expired = expires.is_some_and(|at| has_expired(at, now));
     say!(out, "expired:       {}", if expired { "yes" } else { "no" });
     let server = match window {
         _ if expired => "refuse it: the session has expired (full handshake)".to_owned(),
@@ -211,5 +217,12 @@ mod tests {
         assert_eq!(decode_ticket("AP8Q").unwrap(), vec![0, 255, 16]);
         assert_eq!(decode_ticket("_-8").unwrap(), vec![0xff, 0xef]);
         assert_eq!(decode_ticket("!!").unwrap_err().exit, Exit::Usage);
+    }
+
+    #[test]
+    fn sessions_expire_after_their_last_second_as_in_openssl() {
+        assert!(!has_expired(1_000, 999));
+        assert!(!has_expired(1_000, 1_000));
+        assert!(has_expired(1_000, 1_001));
     }
 }
