@@ -128,9 +128,8 @@ fn cipher(size: KeySize) -> *const EVP_CIPHER {
 /// decryption. A ticket's context is a copy of one of them with only the IV set, which skips
 /// the key schedule and OpenSSL's engine lookup of `EVP_*Init_ex` with a cipher.
 struct CipherTemplate {
-    name: [u8; 16],
-    aes: zeroize::Zeroizing<[u8; 32]>,
-    size: KeySize,
+    /// The key, to recognise it by.
+    key: TicketKey,
     enc: *mut EVP_CIPHER_CTX,
     dec: *mut EVP_CIPHER_CTX,
 }
@@ -138,16 +137,12 @@ struct CipherTemplate {
 impl CipherTemplate {
     /// Keys both contexts with `key`; `None` if OpenSSL fails.
     fn new(key: &TicketKey) -> Option<Self> {
-        let mut aes = zeroize::Zeroizing::new([0u8; 32]);
-        aes.get_mut(..key.aes_key().len())?.copy_from_slice(key.aes_key());
         // SAFETY: a plain allocation; NULL is handled by `Drop` and checked below.
         let enc = unsafe { openssl_sys::EVP_CIPHER_CTX_new() };
         // SAFETY: as above.
         let dec = unsafe { openssl_sys::EVP_CIPHER_CTX_new() };
         let t = CipherTemplate {
-            name: key.name().0,
-            aes,
-            size: key.size(),
+            key: key.clone(),
             enc,
             dec,
         };
@@ -164,14 +159,10 @@ impl CipherTemplate {
         ok.then_some(t)
     }
 
-    /// Whether this holds `key`'s AES key (same size, name and key, compared in constant time).
+    /// Whether this is `key` (same size, name and secrets, compared in constant time).
     fn is(&self, key: &TicketKey) -> bool {
-        use subtle::ConstantTimeEq;
-        let n = key.aes_key().len();
-        // OR of the XORs (vectorised, no data-dependent branch), then one constant-time test.
-        let xor = |a: &[u8], b: &[u8]| a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-        let diff = xor(&self.name, &key.name().0) | xor(self.aes.get(..n).unwrap_or(&[]), key.aes_key());
-        self.size == key.size() && bool::from(diff.ct_eq(&0))
+        use subtle::ConstantTimeEq as _;
+        self.key.ct_eq(key).into()
     }
 }
 

@@ -228,11 +228,20 @@ impl TicketKey {
 /// size is public.
 impl subtle::ConstantTimeEq for TicketKey {
     fn ct_eq(&self, other: &Self) -> subtle::Choice {
-        // Unused tails of `hmac` and `aes` are zero in every key, so whole arrays compare.
-        subtle::Choice::from(u8::from(self.size == other.size))
-            & self.name.0.ct_eq(&other.name.0)
-            & self.hmac.ct_eq(&other.hmac)
-            & self.aes.ct_eq(&other.aes)
+        // The OR of the XORs of every 16-byte word (no data-dependent branch), then one
+        // constant-time test. subtle's byte-by-byte `ct_eq` on the arrays costs about eight
+        // times as much, and this runs for every ticket (the per-thread key caches of the
+        // sealer and of the ticket callback). Unused tails of `hmac` and `aes` are zero in every
+        // key, so whole arrays compare.
+        fn xor_or(a: &[u8], b: &[u8]) -> u128 {
+            let word = |c: &[u8]| u128::from_ne_bytes(c.try_into().unwrap_or([0; 16]));
+            a.chunks_exact(16)
+                .zip(b.chunks_exact(16))
+                .fold(0, |acc, (x, y)| acc | (word(x) ^ word(y)))
+        }
+        let diff =
+            xor_or(&self.name.0, &other.name.0) | xor_or(&self.hmac, &other.hmac) | xor_or(&self.aes, &other.aes);
+        subtle::Choice::from(u8::from(self.size == other.size)) & diff.ct_eq(&0)
     }
 }
 
