@@ -258,7 +258,14 @@ impl Settings {
 
     /// [`Settings::load`] with this process's environment and file system.
     pub fn from_process_env() -> Result<Settings, Error> {
-        Settings::load(std::env::vars_os(), |path| std::fs::read_to_string(path))
+        // Opened as the key files are: without blocking, regular files only (a FIFO at the
+        // configured path must not hang the server at startup).
+        Settings::load(std::env::vars_os(), |path| {
+            use std::io::Read as _;
+            let mut text = String::new();
+            crate::ticket::format::open_regular(path)?.read_to_string(&mut text)?;
+            Ok(text)
+        })
     }
 
     /// The defaults overridden by the TOML document `text`, read from `path`. `path` names the
