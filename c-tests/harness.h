@@ -5,13 +5,18 @@
  *             RUN(test_fn), and `return harness_summary();` at the end of main.
  *             A failed check prints file:line and the expression, counts, and goes on.
  *             The last line printed is exactly "N passed, M failed" (N, M count tests);
- *             the exit status is non-zero when anything failed.
- * TLS:        an in-memory ECDSA P-256 self-signed certificate, server/client SSL_CTX
- *             factories, and harness_handshake(): a full client+server handshake over a
- *             BIO pair in one thread, data both ways (so TLS 1.3 NewSessionTickets reach
- *             the client), clean shutdown, and a report (resumed? tickets? version?).
+ *             the exit status is non-zero when anything failed. Setup steps use
+ *             HARNESS_REQUIRE(expr) / HARNESS_REQUIRE_OK(call), which abort the program.
+ * TLS:        an in-memory ECDSA P-256 self-signed certificate (and harness_self_signed()
+ *             for more), server/client SSL_CTX factories, and harness_handshake(): a full
+ *             client+server handshake over a BIO pair in one thread, data both ways (so
+ *             TLS 1.3 NewSessionTickets reach the client), clean shutdown, and a report
+ *             (resumed? tickets? version?).
+ * Key rings:  a new ring, a ring holding one given or random key, a server context that
+ *             takes its tickets from a ring (not with HARNESS_NO_SHIM).
  * Sessions:   DER helpers to replace or corrupt the ticket inside a client SSL_SESSION
- *             (OpenSSL 3.0 has no public ticket setter).
+ *             (OpenSSL 3.0 has no public ticket setter), and handshakes offering such a
+ *             session.
  * Tickets:    harness_craft_ticket() / harness_decode_ticket(): the OpenSSL ticket format
  *             (name16 | IV16 | AES-CBC | HMAC-SHA256) done directly with libcrypto, as an
  *             independent reference.
@@ -40,6 +45,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #ifndef HARNESS_NO_SHIM
 #include "tlsext_shim.h"
@@ -141,6 +147,22 @@ static inline void harness_print_hex(const uint8_t *p, size_t n)
         }                                                                                   \
     } while (0)
 
+#ifndef HARNESS_NO_SHIM
+/* HARNESS_REQUIRE for a call returning a tlsext_result: aborts unless it is TLSEXT_RESULT_OK,
+ * printing the result's name and the last error message as CHECK_RES does. */
+#define HARNESS_REQUIRE_OK(call)                                                            \
+    do {                                                                                    \
+        tlsext_result harness_res_ = (call);                                                \
+        if (harness_res_ != TLSEXT_RESULT_OK) {                                             \
+            printf("  %s:%d: setup failed: %s\n    got %d (%s); last error: \"%s\"\n",     \
+                   __FILE__, __LINE__, #call, (int)harness_res_,                            \
+                   tlsext_result_str(harness_res_), tlsext_last_error_message());           \
+            fflush(stdout);                                                                 \
+            exit(2);                                                                        \
+        }                                                                                   \
+    } while (0)
+#endif
+
 static void harness_free_cert(void);
 
 static inline int harness_summary(void)
@@ -149,6 +171,12 @@ static inline int harness_summary(void)
     printf("%d passed, %d failed\n", harness_tests_passed, harness_tests_failed);
     fflush(stdout);
     return harness_tests_failed == 0 ? 0 : 1;
+}
+
+/* "TLS 1.2" or "TLS 1.3", for test output. */
+static inline const char *harness_version_name(int version)
+{
+    return version == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2";
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -177,6 +205,21 @@ static inline char *harness_base64(const uint8_t *data, size_t n)
     HARNESS_REQUIRE(out != NULL);
     EVP_EncodeBlock((unsigned char *)out, data, (int)n);
     return out;
+}
+
+/* A HAProxy ticket-key file's text: keys[0..n), `size` bytes each, one base64 line apiece
+ * (keys is not modified). Caller frees. */
+static inline char *harness_haproxy_text(uint8_t keys[][80], size_t n, size_t size)
+{
+    char *text = calloc(n + 1, 4 * ((size + 2) / 3) + 1);
+    HARNESS_REQUIRE(text != NULL);
+    for (size_t i = 0; i < n; i++) {
+        char *line = harness_base64(keys[i], size);
+        strcat(text, line);
+        strcat(text, "\n");
+        free(line);
+    }
+    return text;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -247,28 +290,47 @@ static inline void harness_rm_rf(const char *path)
 static EVP_PKEY *harness_key;
 static X509 *harness_cert;
 
-/* An ECDSA P-256 key and a self-signed certificate for it, made once, in memory. */
-static inline void harness_make_cert(void)
+/*
+ * A fresh ECDSA P-256 key (to *key_out) and a self-signed certificate for it, valid from an
+ * hour ago for a year, with CN `cn`, serial number `serial` and, if `san` is not NULL, a
+ * subjectAltName in OpenSSL's config syntax ("DNS:a,DNS:b"). Caller frees both.
+ */
+static inline X509 *harness_self_signed(const char *cn, const char *san, long serial,
+                                        EVP_PKEY **key_out)
 {
-    if (harness_cert != NULL)
-        return;
     EVP_PKEY *key = EVP_EC_gen("P-256");
     HARNESS_REQUIRE(key != NULL);
     X509 *x = X509_new();
     HARNESS_REQUIRE(x != NULL);
     HARNESS_REQUIRE(X509_set_version(x, X509_VERSION_3) == 1);
-    HARNESS_REQUIRE(ASN1_INTEGER_set(X509_get_serialNumber(x), 1) == 1);
+    HARNESS_REQUIRE(ASN1_INTEGER_set(X509_get_serialNumber(x), serial) == 1);
     HARNESS_REQUIRE(X509_gmtime_adj(X509_getm_notBefore(x), -3600) != NULL);
     HARNESS_REQUIRE(X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365) != NULL);
     X509_NAME *name = X509_get_subject_name(x);
     HARNESS_REQUIRE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                               (const unsigned char *)"tlsext-c-tests.test",
-                                               -1, -1, 0) == 1);
+                                               (const unsigned char *)cn, -1, -1, 0) == 1);
     HARNESS_REQUIRE(X509_set_issuer_name(x, name) == 1);
     HARNESS_REQUIRE(X509_set_pubkey(x, key) == 1);
+    if (san != NULL) {
+        X509V3_CTX v3;
+        X509V3_set_ctx_nodb(&v3);
+        X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+        X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
+        HARNESS_REQUIRE(ext != NULL);
+        HARNESS_REQUIRE(X509_add_ext(x, ext, -1) == 1);
+        X509_EXTENSION_free(ext);
+    }
     HARNESS_REQUIRE(X509_sign(x, key, EVP_sha256()) > 0);
-    harness_key = key;
-    harness_cert = x;
+    *key_out = key;
+    return x;
+}
+
+/* The test certificate (CN=tlsext-c-tests.test) and its key, made once, in memory. */
+static inline void harness_make_cert(void)
+{
+    if (harness_cert != NULL)
+        return;
+    harness_cert = harness_self_signed("tlsext-c-tests.test", NULL, 1, &harness_key);
 }
 
 static void harness_free_cert(void)
@@ -281,27 +343,40 @@ static void harness_free_cert(void)
 
 #define HARNESS_SID_CTX "tlsext-c-tests"
 
-/*
- * A server context: the test certificate, a session-id context, no stateful session cache
- * (so any resumption must come from a ticket), and version bounds (0 = OpenSSL's default).
- * Ticket keys are OpenSSL's own random defaults until the test installs something else.
- */
-static inline SSL_CTX *harness_server_ctx(int version)
+/* Pins ctx to exactly `version` (0: leaves OpenSSL's default range alone). */
+static inline void harness_set_version(SSL_CTX *ctx, int version)
 {
-    harness_make_cert();
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    HARNESS_REQUIRE(ctx != NULL);
-    HARNESS_REQUIRE(SSL_CTX_use_certificate(ctx, harness_cert) == 1);
-    HARNESS_REQUIRE(SSL_CTX_use_PrivateKey(ctx, harness_key) == 1);
-    HARNESS_REQUIRE(SSL_CTX_check_private_key(ctx) == 1);
-    HARNESS_REQUIRE(SSL_CTX_set_session_id_context(ctx, (const unsigned char *)HARNESS_SID_CTX,
-                                                   sizeof HARNESS_SID_CTX - 1) == 1);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     if (version != 0) {
         HARNESS_REQUIRE(SSL_CTX_set_min_proto_version(ctx, version) == 1);
         HARNESS_REQUIRE(SSL_CTX_set_max_proto_version(ctx, version) == 1);
     }
+}
+
+/*
+ * A server context serving `cert` with `key`: a session-id context, no stateful session
+ * cache (so any resumption must come from a ticket), and version bounds (0 = OpenSSL's
+ * default). Ticket keys are OpenSSL's own random defaults until the test installs something
+ * else.
+ */
+static inline SSL_CTX *harness_server_ctx_with(int version, X509 *cert, EVP_PKEY *key)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    HARNESS_REQUIRE(ctx != NULL);
+    HARNESS_REQUIRE(SSL_CTX_use_certificate(ctx, cert) == 1);
+    HARNESS_REQUIRE(SSL_CTX_use_PrivateKey(ctx, key) == 1);
+    HARNESS_REQUIRE(SSL_CTX_check_private_key(ctx) == 1);
+    HARNESS_REQUIRE(SSL_CTX_set_session_id_context(ctx, (const unsigned char *)HARNESS_SID_CTX,
+                                                   sizeof HARNESS_SID_CTX - 1) == 1);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    harness_set_version(ctx, version);
     return ctx;
+}
+
+/* harness_server_ctx_with the test certificate. */
+static inline SSL_CTX *harness_server_ctx(int version)
+{
+    harness_make_cert();
+    return harness_server_ctx_with(version, harness_cert, harness_key);
 }
 
 /* Per-connection client state, reached from the client's callbacks. */
@@ -356,12 +431,55 @@ static inline SSL_CTX *harness_client_ctx(int version)
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(ctx, harness_new_session_cb);
     SSL_CTX_set_msg_callback(ctx, harness_msg_cb);
-    if (version != 0) {
-        HARNESS_REQUIRE(SSL_CTX_set_min_proto_version(ctx, version) == 1);
-        HARNESS_REQUIRE(SSL_CTX_set_max_proto_version(ctx, version) == 1);
-    }
+    harness_set_version(ctx, version);
     return ctx;
 }
+
+#ifndef HARNESS_NO_SHIM
+/* ------------------------------------------------------------------------------------------ */
+/* Key rings                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A new, empty key ring (setup: aborts if it cannot be made). Caller frees. */
+static inline tlsext_keyring *harness_keyring_new(void)
+{
+    tlsext_keyring *ring = NULL;
+    HARNESS_REQUIRE_OK(tlsext_keyring_new(&ring));
+    HARNESS_REQUIRE(ring != NULL);
+    return ring;
+}
+
+/* A ring holding `key` (`len` bytes in `format`); setup, so a refusal aborts. Caller frees. */
+static inline tlsext_keyring *harness_keyring_with_key(const uint8_t *key, size_t len,
+                                                       tlsext_key_format format)
+{
+    tlsext_keyring *ring = harness_keyring_new();
+    HARNESS_REQUIRE_OK(tlsext_keyring_add_key(ring, key, len, format));
+    return ring;
+}
+
+/* A ring holding one fresh random key of `size` (48 or 80) bytes in nginx layout; the key's
+ * bytes go to key_out unless it is NULL. Caller frees. */
+static inline tlsext_keyring *harness_keyring_random(size_t size, uint8_t *key_out)
+{
+    uint8_t key[80];
+    HARNESS_REQUIRE(size <= sizeof key);
+    harness_random_key(key, size);
+    tlsext_keyring *ring = harness_keyring_with_key(key, size, TLSEXT_KEY_FORMAT_NGINX);
+    if (key_out != NULL)
+        memcpy(key_out, key, size);
+    return ring;
+}
+
+/* harness_server_ctx(version) taking its tickets from `ring` (the context keeps its own
+ * reference). */
+static inline SSL_CTX *harness_keyring_server_ctx(int version, tlsext_keyring *ring)
+{
+    SSL_CTX *ctx = harness_server_ctx(version);
+    HARNESS_REQUIRE_OK(tlsext_ssl_ctx_use_keyring(ctx, ring));
+    return ctx;
+}
+#endif
 
 /* ------------------------------------------------------------------------------------------ */
 /* Handshake                                                                                  */
@@ -386,14 +504,19 @@ static inline void hs_result_clear(hs_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* One SSL_do_handshake step; 1 done, 0 wants more, -1 failed. */
-static inline int harness_step(SSL *ssl)
+/* What SSL_do_handshake(ssl) returning `ret` means: 1 done, 0 wants more, -1 failed. */
+static inline int harness_step_status(SSL *ssl, int ret)
 {
-    int ret = SSL_do_handshake(ssl);
     if (ret == 1)
         return 1;
     int err = SSL_get_error(ssl, ret);
     return (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) ? 0 : -1;
+}
+
+/* One SSL_do_handshake step; 1 done, 0 wants more, -1 failed. */
+static inline int harness_step(SSL *ssl)
+{
+    return harness_step_status(ssl, SSL_do_handshake(ssl));
 }
 
 /* Reads exactly n bytes from `to`, letting `from` run while `to` waits. */
@@ -628,6 +751,39 @@ static inline SSL_SESSION *harness_session_flip_ticket(const SSL_SESSION *sess, 
     SSL_SESSION *out = harness_session_with_ticket(sess, copy, tlen);
     free(copy);
     return out;
+}
+
+/*
+ * harness_handshake offering a copy of `sess` whose ticket is `ticket` (see
+ * harness_session_with_ticket). Returns false, with no handshake and *r cleared, when that
+ * copy cannot be made. Call hs_result_clear(r) after.
+ */
+static inline bool harness_handshake_with_ticket(SSL_CTX *sctx, SSL_CTX *cctx,
+                                                 const SSL_SESSION *sess, const uint8_t *ticket,
+                                                 size_t ticket_len, hs_result *r)
+{
+    memset(r, 0, sizeof *r);
+    SSL_SESSION *copy = harness_session_with_ticket(sess, ticket, ticket_len);
+    if (copy == NULL)
+        return false;
+    harness_handshake(sctx, cctx, copy, r);
+    SSL_SESSION_free(copy);
+    return true;
+}
+
+/* The same with one bit of the session's own ticket flipped at byte `offset` (see
+ * harness_session_flip_ticket). */
+static inline bool harness_handshake_flipped(SSL_CTX *sctx, SSL_CTX *cctx,
+                                             const SSL_SESSION *sess, size_t offset,
+                                             hs_result *r)
+{
+    memset(r, 0, sizeof *r);
+    SSL_SESSION *bad = harness_session_flip_ticket(sess, offset);
+    if (bad == NULL)
+        return false;
+    harness_handshake(sctx, cctx, bad, r);
+    SSL_SESSION_free(bad);
+    return true;
 }
 
 /*

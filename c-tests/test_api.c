@@ -11,20 +11,6 @@
 
 static char *tmp; /* per-run temporary directory */
 
-/* A ring holding one fresh random key of `size` (48 or 80) bytes in nginx layout. */
-static tlsext_keyring *ring_with_key(size_t size, uint8_t *key_out)
-{
-    uint8_t key[80];
-    tlsext_keyring *ring = NULL;
-    harness_random_key(key, size);
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK && ring != NULL);
-    HARNESS_REQUIRE(tlsext_keyring_add_key(ring, key, size, TLSEXT_KEY_FORMAT_NGINX) ==
-                    TLSEXT_RESULT_OK);
-    if (key_out != NULL)
-        memcpy(key_out, key, size);
-    return ring;
-}
-
 static bool ring_name(const tlsext_keyring *ring, uint8_t out[NAME_LEN])
 {
     memset(out, 0, NAME_LEN);
@@ -47,15 +33,9 @@ static uint8_t *seal(const tlsext_keyring *ring, const uint8_t *pt, size_t pt_le
 /* A haproxy text file of `n` random keys of `size` bytes; the raw keys land in keys[]. */
 static char *write_haproxy(const char *name, size_t n, size_t size, uint8_t keys[][80])
 {
-    char *text = calloc(n, 128);
-    HARNESS_REQUIRE(text != NULL);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         harness_random_key(keys[i], size);
-        char *line = harness_base64(keys[i], size);
-        strcat(text, line);
-        strcat(text, "\n");
-        free(line);
-    }
+    char *text = harness_haproxy_text(keys, n, size);
     char *path = harness_write_file(tmp, name, text, strlen(text));
     free(text);
     return path;
@@ -89,7 +69,7 @@ static void test_result_str(void)
 
 static void test_null_parameters(void)
 {
-    tlsext_keyring *ring = ring_with_key(80, NULL);
+    tlsext_keyring *ring = harness_keyring_random(80, NULL);
     uint8_t name[NAME_LEN], buf[256], pt[16] = {1, 2, 3};
     size_t out_len = 0;
     tlsext_ticket_info info;
@@ -168,7 +148,7 @@ static void test_empty_ring(void)
     tlsext_result r = tlsext_ticket_seal(ring, pt, sizeof pt, buf, sizeof buf, &out_len);
     CHECK(r == TLSEXT_RESULT_NO_ENCRYPTING_KEY || r == TLSEXT_RESULT_EMPTY_RING);
     /* Nothing can open in an empty ring; a well-formed foreign ticket has an unknown key. */
-    tlsext_keyring *other = ring_with_key(80, NULL);
+    tlsext_keyring *other = harness_keyring_random(80, NULL);
     size_t t_len;
     uint8_t *t = seal(other, pt, sizeof pt, &t_len);
     CHECK_RES(tlsext_ticket_open(ring, t, t_len, buf, sizeof buf, &out_len),
@@ -180,7 +160,7 @@ static void test_empty_ring(void)
 
 static void test_load_missing_file(void)
 {
-    tlsext_keyring *ring = ring_with_key(80, NULL);
+    tlsext_keyring *ring = harness_keyring_random(80, NULL);
     char *path = harness_path(tmp, "does-not-exist.key");
     CHECK_RES(tlsext_keyring_load_file(ring, path, TLSEXT_KEY_FORMAT_AUTO), TLSEXT_RESULT_IO);
     const char *msg = tlsext_last_error_message();
@@ -194,7 +174,7 @@ static void test_load_missing_file(void)
 
 static void test_bad_key_sizes(void)
 {
-    tlsext_keyring *ring = ring_with_key(80, NULL);
+    tlsext_keyring *ring = harness_keyring_random(80, NULL);
     uint8_t before[NAME_LEN], after[NAME_LEN], key[128];
     CHECK(ring_name(ring, before));
     harness_random_key(key, sizeof key);
@@ -276,7 +256,7 @@ static void test_weak_keys(void)
 static void test_duplicate_key_name(void)
 {
     uint8_t a[80], b[80], name[NAME_LEN];
-    tlsext_keyring *ring = ring_with_key(80, a);
+    tlsext_keyring *ring = harness_keyring_random(80, a);
     harness_random_key(b, 80);
     memcpy(b, a, NAME_LEN); /* same name, different secrets */
     CHECK_RES(tlsext_keyring_add_key(ring, b, 80, TLSEXT_KEY_FORMAT_NGINX),
@@ -290,14 +270,9 @@ static void test_duplicate_key_name(void)
     char *p = write_haproxy("dup.txt", 3, 80, keys);
     free(p);
     memcpy(keys[2], keys[0], NAME_LEN);
-    char text[1024] = "";
-    for (int i = 0; i < 3; i++) {
-        char *line = harness_base64(keys[i], 80);
-        strcat(text, line);
-        strcat(text, "\n");
-        free(line);
-    }
+    char *text = harness_haproxy_text(keys, 3, 80);
     p = harness_write_file(tmp, "dup.txt", text, strlen(text));
+    free(text);
     CHECK_RES(tlsext_keyring_load_file(ring, p, TLSEXT_KEY_FORMAT_HAPROXY),
               TLSEXT_RESULT_DUPLICATE_KEY_NAME);
     CHECK_EQ_INT(tlsext_keyring_len(ring), 1);
@@ -317,7 +292,7 @@ static void test_duplicate_key_name(void)
 
 static void test_haproxy_bad_base64(void)
 {
-    tlsext_keyring *ring = ring_with_key(80, NULL);
+    tlsext_keyring *ring = harness_keyring_random(80, NULL);
     uint8_t keys[3][80];
     char *p = write_haproxy("bad64.txt", 3, 48, keys);
     free(p);
@@ -347,7 +322,7 @@ static void test_haproxy_bad_base64(void)
 
 static void test_mixed_key_sizes(void)
 {
-    tlsext_keyring *ring = ring_with_key(80, NULL);
+    tlsext_keyring *ring = harness_keyring_random(80, NULL);
     uint8_t k48[3][80], k80[3][80];
     free(write_haproxy("m48.txt", 3, 48, k48));
     free(write_haproxy("m80.txt", 3, 80, k80));
@@ -376,7 +351,7 @@ static void test_mixed_key_sizes(void)
 static void test_unrecognized_and_empty(void)
 {
     uint8_t before[NAME_LEN], after[NAME_LEN], junk[50];
-    tlsext_keyring *ring = ring_with_key(48, NULL);
+    tlsext_keyring *ring = harness_keyring_random(48, NULL);
     CHECK(ring_name(ring, before));
     harness_random(junk, sizeof junk);
     junk[0] = 0x00; /* certainly binary */
@@ -465,7 +440,7 @@ static void test_sealed_len(void)
 
 static void test_seal_buffer_too_small(void)
 {
-    tlsext_keyring *ring = ring_with_key(80, NULL);
+    tlsext_keyring *ring = harness_keyring_random(80, NULL);
     uint8_t pt[40], out[200];
     harness_random(pt, sizeof pt);
     size_t need = tlsext_ticket_sealed_len(sizeof pt);
@@ -513,7 +488,7 @@ static void test_seal_open_round_trip(void)
     const size_t lens[] = {0, 1, 15, 16, 17, 255, 1000, 4096};
     for (size_t s = 0; s < 2; s++) {
         uint8_t key[80];
-        tlsext_keyring *ring = ring_with_key(sizes[s], key);
+        tlsext_keyring *ring = harness_keyring_random(sizes[s], key);
         for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
             size_t n = lens[i];
             uint8_t *pt = malloc(n + 1), *out = malloc(n + 64);
@@ -553,7 +528,7 @@ static void test_seal_open_round_trip(void)
 
 static void test_open_tampered(void)
 {
-    tlsext_keyring *ring = ring_with_key(80, NULL);
+    tlsext_keyring *ring = harness_keyring_random(80, NULL);
     uint8_t pt[64], out[256];
     harness_random(pt, sizeof pt);
     size_t t_len, out_len;
@@ -590,7 +565,7 @@ static void test_open_tampered(void)
 
 static void test_open_unknown_key(void)
 {
-    tlsext_keyring *a = ring_with_key(80, NULL), *b = ring_with_key(80, NULL);
+    tlsext_keyring *a = harness_keyring_random(80, NULL), *b = harness_keyring_random(80, NULL);
     uint8_t pt[32] = {7}, out[200];
     size_t t_len, out_len = 0;
     uint8_t *t = seal(a, pt, sizeof pt, &t_len);
@@ -608,7 +583,7 @@ static void test_open_unknown_key(void)
 static void test_open_bad_padding(void)
 {
     uint8_t key[80], pt[32], out[200], t[200];
-    tlsext_keyring *ring = ring_with_key(80, key); /* nginx 80: name | hmac32 | aes32 */
+    tlsext_keyring *ring = harness_keyring_random(80, key); /* nginx 80: name | hmac32 | aes32 */
     harness_random(pt, sizeof pt);
     pt[31] = 0x00; /* padding byte 0 is never valid */
     size_t t_len = harness_craft_ticket(key, key + 48, 32, key + 16, 32, pt, sizeof pt, true, t);
@@ -630,7 +605,7 @@ static void test_open_bad_padding(void)
 static void test_add_key_rotation(void)
 {
     uint8_t a[80], name[NAME_LEN], pt[50], out[200];
-    tlsext_keyring *ring = ring_with_key(80, a);
+    tlsext_keyring *ring = harness_keyring_random(80, a);
     harness_random(pt, sizeof pt);
     size_t ta_len, tb_len, out_len;
     uint8_t *ta = seal(ring, pt, sizeof pt, &ta_len);
@@ -676,7 +651,7 @@ static void test_add_key_rotation(void)
 static void test_add_key_other_size(void)
 {
     uint8_t a[80], b[48], name[NAME_LEN], pt[33], out[200];
-    tlsext_keyring *ring = ring_with_key(80, a);
+    tlsext_keyring *ring = harness_keyring_random(80, a);
     harness_random(pt, sizeof pt);
     size_t ta_len, tb_len, out_len = 0;
     uint8_t *ta = seal(ring, pt, sizeof pt, &ta_len);
@@ -713,8 +688,7 @@ static void test_add_key_haproxy(void)
         uint8_t k1[80], k2[80], name[NAME_LEN], pt[20] = {3}, t[200], out[200];
         harness_random_key(k1, size);
         harness_random_key(k2, size);
-        tlsext_keyring *ring = NULL;
-        HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
+        tlsext_keyring *ring = harness_keyring_new();
         char *line = harness_base64(k1, size);
         CHECK_RES(tlsext_keyring_add_key(ring, (const uint8_t *)line, strlen(line),
                                          TLSEXT_KEY_FORMAT_HAPROXY),
@@ -745,9 +719,8 @@ static void test_add_key_haproxy(void)
 static void check_load(const char *path, tlsext_key_format f, size_t want_len,
                        const uint8_t *want_name, int line)
 {
-    tlsext_keyring *ring = NULL;
+    tlsext_keyring *ring = harness_keyring_new();
     uint8_t name[NAME_LEN];
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
     tlsext_result r = tlsext_keyring_load_file(ring, path, f);
     if (r != TLSEXT_RESULT_OK)
         printf("  (from line %d) load %s format %d: %s: %s\n", line, path, (int)f,
@@ -785,8 +758,7 @@ static void test_load_key_files(void)
     check_load(ph80, TLSEXT_KEY_FORMAT_AUTO, 5, h80[3], __LINE__);
 
     /* Wrong explicit formats are refused. */
-    tlsext_keyring *ring = NULL;
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
+    tlsext_keyring *ring = harness_keyring_new();
     CHECK_RES(tlsext_keyring_load_file(ring, pn48, TLSEXT_KEY_FORMAT_OPENSSL),
               TLSEXT_RESULT_BAD_KEY_SIZE);
     CHECK(tlsext_keyring_load_file(ring, ph80, TLSEXT_KEY_FORMAT_NGINX) != TLSEXT_RESULT_OK);
@@ -817,8 +789,7 @@ static void test_haproxy_ring_roles(void)
 {
     uint8_t k[4][80], pt[40], out[200], t[200];
     char *p = write_haproxy("roles.txt", 4, 48, k); /* 48: name | aes16 | hmac16 */
-    tlsext_keyring *ring = NULL;
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
+    tlsext_keyring *ring = harness_keyring_new();
     CHECK_RES(tlsext_keyring_load_file(ring, p, TLSEXT_KEY_FORMAT_HAPROXY), TLSEXT_RESULT_OK);
     harness_random(pt, sizeof pt);
     for (int i = 0; i < 4; i++) {
@@ -860,8 +831,7 @@ static void test_load_key_directory(void)
     check_load(dir, TLSEXT_KEY_FORMAT_NGINX, 3, k[2], __LINE__);
 
     /* Tickets of every key open; only the last one's does not ask for renewal. */
-    tlsext_keyring *ring = NULL;
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
+    tlsext_keyring *ring = harness_keyring_new();
     CHECK_RES(tlsext_keyring_load_file(ring, dir, TLSEXT_KEY_FORMAT_NGINX), TLSEXT_RESULT_OK);
     uint8_t pt[16] = {9}, t[200], out[200];
     for (int i = 0; i < 3; i++) {
@@ -894,8 +864,7 @@ static void *fail_in_thread(void *arg)
 
 static void test_last_error_is_per_thread(void)
 {
-    tlsext_keyring *ring = NULL;
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
+    tlsext_keyring *ring = harness_keyring_new();
     CHECK_RES(tlsext_keyring_load_file(ring, "/nonexistent/thread-a", TLSEXT_KEY_FORMAT_AUTO),
               TLSEXT_RESULT_IO);
     char *mine = strdup(tlsext_last_error_message());

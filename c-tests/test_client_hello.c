@@ -62,6 +62,16 @@ static uint8_t *capture(SSL_CTX *cctx, const char *sni, bool alpn, const SSL_SES
     return out;
 }
 
+/* The hello most tests take apart: a fresh client_ctx(max_version) sending server name
+ * "www.example.com" and ALPN `alpn_wire`. Returns the bytes written (malloc'd). */
+static uint8_t *capture_hello(int max_version, size_t *len)
+{
+    SSL_CTX *c = client_ctx(max_version);
+    uint8_t *out = capture(c, "www.example.com", true, NULL, len);
+    SSL_CTX_free(c);
+    return out;
+}
+
 /* A session with a ticket from a real in-memory handshake at `version`. Caller frees. */
 static SSL_SESSION *session_with_ticket(int version)
 {
@@ -277,12 +287,10 @@ static void test_fields_default_client(void)
 
 static void test_fields_tls12_client(void)
 {
-    SSL_CTX *c = client_ctx(TLS1_2_VERSION);
     size_t len = 0;
-    uint8_t *b = capture(c, "www.example.com", true, NULL, &len);
+    uint8_t *b = capture_hello(TLS1_2_VERSION, &len);
     check_fields(b, len, "www.example.com", false);
     free(b);
-    SSL_CTX_free(c);
 }
 
 /* A resuming client offers its ticket: a non-empty session_ticket (TLS 1.2) or a
@@ -292,7 +300,7 @@ static void test_session_ticket(void)
     static const int versions[] = {TLS1_2_VERSION, TLS1_3_VERSION};
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", v == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2");
+        printf("  %s\n", harness_version_name(v));
         SSL_SESSION *sess = session_with_ticket(v);
         SSL_CTX *c = client_ctx(v);
         size_t len = 0;
@@ -334,9 +342,8 @@ static void test_session_ticket(void)
  * (handshake) header is in. */
 static void test_prefixes(void)
 {
-    SSL_CTX *c = client_ctx(0);
     size_t len = 0;
-    uint8_t *b = capture(c, "www.example.com", true, NULL, &len);
+    uint8_t *b = capture_hello(0, &len);
     for (int form = 0; form < 2; form++) {
         const uint8_t *in = form == 0 ? b : b + 5;
         size_t in_len = form == 0 ? len : len - 5;
@@ -361,15 +368,13 @@ static void test_prefixes(void)
         tlsext_client_hello_free(parse_ok(in, in_len));
     }
     free(b);
-    SSL_CTX_free(c);
 }
 
 /* Lengths (and a few other fields) corrupted one at a time: MALFORMED with a message. */
 static void test_malformed(void)
 {
-    SSL_CTX *c = client_ctx(0);
     size_t len = 0;
-    uint8_t *b = capture(c, "www.example.com", true, NULL, &len);
+    uint8_t *b = capture_hello(0, &len);
     uint8_t *m = malloc(len);
     HARNESS_REQUIRE(m != NULL);
     walked w;
@@ -420,15 +425,13 @@ static void test_malformed(void)
     expect_parse_fails(junk, sizeof junk, TLSEXT_RESULT_MALFORMED);
     free(m);
     free(b);
-    SSL_CTX_free(c);
 }
 
 /* Bytes after the hello are refused, in handshake form and in record form. */
 static void test_trailing_bytes(void)
 {
-    SSL_CTX *c = client_ctx(0);
     size_t len = 0;
-    uint8_t *b = capture(c, "www.example.com", true, NULL, &len);
+    uint8_t *b = capture_hello(0, &len);
     uint8_t *m = malloc(len + 16);
     HARNESS_REQUIRE(m != NULL);
     memcpy(m, b, len);
@@ -446,7 +449,6 @@ static void test_trailing_bytes(void)
     free(two);
     free(m);
     free(b);
-    SSL_CTX_free(c);
 }
 
 /* No server_name: NOT_FOUND, outputs untouched; no ALPN: count 0, NOT_FOUND. */
@@ -521,23 +523,20 @@ static void check_list(const tlsext_client_hello *h, list_fn f, const char *what
 static void test_small_buffers(void)
 {
     for (int max = 0; max < 2; max++) {
-        SSL_CTX *c = client_ctx(max == 0 ? 0 : TLS1_2_VERSION);
         size_t len = 0;
-        uint8_t *b = capture(c, "www.example.com", true, NULL, &len);
+        uint8_t *b = capture_hello(max == 0 ? 0 : TLS1_2_VERSION, &len);
         tlsext_client_hello *h = parse_ok(b, len);
         check_list(h, tlsext_client_hello_versions, "versions");
         check_list(h, tlsext_client_hello_extension_types, "extension types");
         tlsext_client_hello_free(h);
         free(b);
-        SSL_CTX_free(c);
     }
 }
 
 static void test_null_arguments(void)
 {
-    SSL_CTX *c = client_ctx(0);
     size_t len = 0;
-    uint8_t *b = capture(c, "www.example.com", true, NULL, &len);
+    uint8_t *b = capture_hello(0, &len);
     tlsext_client_hello *h = NULL;
 
     CHECK_RES(tlsext_client_hello_parse(b, len, NULL), TLSEXT_RESULT_NULL_PARAMETER);
@@ -571,15 +570,13 @@ static void test_null_arguments(void)
     tlsext_client_hello_free(h);
     tlsext_client_hello_free(NULL);
     free(b);
-    SSL_CTX_free(c);
 }
 
 /* The parsed hello is a copy: it outlives (and ignores changes to) the input buffer. */
 static void test_owns_copy(void)
 {
-    SSL_CTX *c = client_ctx(0);
     size_t len = 0;
-    uint8_t *b = capture(c, "www.example.com", true, NULL, &len);
+    uint8_t *b = capture_hello(0, &len);
     tlsext_client_hello *h = parse_ok(b, len);
     memset(b, 0, len);
     free(b);
@@ -589,7 +586,6 @@ static void test_owns_copy(void)
     CHECK(n == 15 && memcmp(p, "www.example.com", 15) == 0);
     CHECK_EQ_INT(tlsext_client_hello_alpn_count(h), 2);
     tlsext_client_hello_free(h);
-    SSL_CTX_free(c);
 }
 
 int main(void)

@@ -15,26 +15,6 @@
 static const int versions[] = {TLS1_2_VERSION, TLS1_3_VERSION};
 static char *tmp;
 
-static const char *vname(int v)
-{
-    return v == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2";
-}
-
-static tlsext_keyring *ring_from(const uint8_t *key, size_t len, tlsext_key_format f)
-{
-    tlsext_keyring *ring = NULL;
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
-    CHECK_RES(tlsext_keyring_add_key(ring, key, len, f), TLSEXT_RESULT_OK);
-    return ring;
-}
-
-static SSL_CTX *ring_server(int v, tlsext_keyring *ring)
-{
-    SSL_CTX *ctx = harness_server_ctx(v);
-    CHECK_RES(tlsext_ssl_ctx_use_keyring(ctx, ring), TLSEXT_RESULT_OK);
-    return ctx;
-}
-
 /* A stock OpenSSL server whose ticket keys are `keys` (80 bytes: name | hmac32 | aes32). */
 static SSL_CTX *stock_server(int v, const uint8_t keys[80])
 {
@@ -109,17 +89,15 @@ static bool resumes_with_sealed(SSL_CTX *s, SSL_CTX *c, const tlsext_keyring *ri
     CHECK_RES(tlsext_ticket_seal(ring, der, der_len, t, cap, &tlen), TLSEXT_RESULT_OK);
     CHECK_EQ_INT(tlen, cap);
     CHECK_EQ_MEM(t, want_name, NAME_LEN);
-    SSL_SESSION *sess = harness_session_with_ticket(client, t, tlen);
-    free(t);
-    CHECK(sess != NULL);
-    if (sess == NULL)
-        return false;
     hs_result r;
-    harness_handshake(s, c, sess, &r);
+    bool offered = harness_handshake_with_ticket(s, c, client, t, tlen, &r);
+    free(t);
+    CHECK(offered);
+    if (!offered)
+        return false;
     CHECK(r.ok);
     bool resumed = r.resumed && r.server_resumed;
     hs_result_clear(&r);
-    SSL_SESSION_free(sess);
     return resumed;
 }
 
@@ -132,11 +110,10 @@ static void test_callback_ticket_opens_to_session(void)
     for (size_t k = 0; k < 2; k++)
         for (size_t i = 0; i < 2; i++) {
             int v = versions[i];
-            printf("  %s, %zu-byte key\n", vname(v), sizes[k]);
+            printf("  %s, %zu-byte key\n", harness_version_name(v), sizes[k]);
             uint8_t key[80];
-            harness_random_key(key, sizes[k]);
-            tlsext_keyring *ring = ring_from(key, sizes[k], TLSEXT_KEY_FORMAT_NGINX);
-            SSL_CTX *s = ring_server(v, ring), *c = harness_client_ctx(v);
+            tlsext_keyring *ring = harness_keyring_random(sizes[k], key);
+            SSL_CTX *s = harness_keyring_server_ctx(v, ring), *c = harness_client_ctx(v);
             hs_result a;
             harness_handshake(s, c, NULL, &a);
             CHECK(a.ok);
@@ -161,11 +138,10 @@ static void test_sealed_session_resumes(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
+        printf("  %s\n", harness_version_name(v));
         uint8_t key[80];
-        harness_random_key(key, 80);
-        tlsext_keyring *ring = ring_from(key, 80, TLSEXT_KEY_FORMAT_NGINX);
-        SSL_CTX *s = ring_server(v, ring), *c = harness_client_ctx(v);
+        tlsext_keyring *ring = harness_keyring_random(80, key);
+        SSL_CTX *s = harness_keyring_server_ctx(v, ring), *c = harness_client_ctx(v);
         hs_result a;
         harness_handshake(s, c, NULL, &a);
         CHECK(a.ok);
@@ -191,8 +167,7 @@ static void test_sealed_session_resumes(void)
 
         /* Control: the same DER sealed under a key the server does not have: no resumption. */
         uint8_t other[80];
-        harness_random_key(other, 80);
-        tlsext_keyring *foreign = ring_from(other, 80, TLSEXT_KEY_FORMAT_NGINX);
+        tlsext_keyring *foreign = harness_keyring_random(80, other);
         size_t der_len;
         uint8_t *der = harness_session_der(a.server_session, &der_len);
         CHECK(!resumes_with_sealed(s, c, foreign, a.session, der, der_len, other));
@@ -211,19 +186,20 @@ static void test_openssl_builtin_keys(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
+        printf("  %s\n", harness_version_name(v));
         uint8_t keys[80]; /* name16 | hmac32 | aes32 */
         harness_random_key(keys, 80);
         SSL_CTX *stock = stock_server(v, keys), *c = harness_client_ctx(v);
 
-        tlsext_keyring *ring = ring_from(keys, 80, TLSEXT_KEY_FORMAT_OPENSSL);
+        tlsext_keyring *ring = harness_keyring_new();
+        CHECK_RES(tlsext_keyring_add_key(ring, keys, 80, TLSEXT_KEY_FORMAT_OPENSSL),
+                  TLSEXT_RESULT_OK);
         char *path = harness_write_file(tmp, "openssl.keys", keys, 80);
-        tlsext_keyring *ring_file = NULL;
-        HARNESS_REQUIRE(tlsext_keyring_new(&ring_file) == TLSEXT_RESULT_OK);
+        tlsext_keyring *ring_file = harness_keyring_new();
         CHECK_RES(tlsext_keyring_load_file(ring_file, path, TLSEXT_KEY_FORMAT_OPENSSL),
                   TLSEXT_RESULT_OK);
         free(path);
-        SSL_CTX *ours = ring_server(v, ring);
+        SSL_CTX *ours = harness_keyring_server_ctx(v, ring);
 
         /* Stock tickets open with our ring, both ways of loading it. */
         hs_result a;
@@ -313,19 +289,13 @@ static void test_key_layouts(void)
         const uint8_t *key = l->haproxy ? k[1] : k[0];
         char *path;
         if (l->haproxy) {
-            char text[1024] = "";
-            for (int j = 0; j < 3; j++) {
-                char *line = harness_base64(k[j], l->size);
-                strcat(text, line);
-                strcat(text, "\n");
-                free(line);
-            }
+            char *text = harness_haproxy_text(k, 3, l->size);
             path = harness_write_file(tmp, "layout.txt", text, strlen(text));
+            free(text);
         } else {
             path = harness_write_file(tmp, "layout.key", k[0], l->size);
         }
-        tlsext_keyring *ring = NULL;
-        HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
+        tlsext_keyring *ring = harness_keyring_new();
         CHECK_RES(tlsext_keyring_load_file(ring, path, l->format), TLSEXT_RESULT_OK);
         free(path);
 

@@ -15,11 +15,6 @@
 
 static const int versions[] = {TLS1_2_VERSION, TLS1_3_VERSION};
 
-static const char *vname(int v)
-{
-    return v == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2";
-}
-
 /* The legacy callback's key: name16 | HMAC32 | AES32 (AES-256-CBC, HMAC-SHA256). */
 static const uint8_t cb_key[80] = {
     'd',  'r',  'o',  'p',  'i',  'n',  '-',  'l',  'e',  'g',  'a',  'c',  'y',  '-',  'k',
@@ -123,7 +118,7 @@ static void test_servername_callback(void)
 {
     for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
+        printf("  %s\n", harness_version_name(v));
         struct sni_seen seen;
         memset(&seen, 0, sizeof seen);
         SSL_CTX *s = harness_server_ctx(v);
@@ -162,7 +157,7 @@ static void test_legacy_ticket_key_cb(void)
 {
     for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
+        printf("  %s\n", harness_version_name(v));
         memset(&legacy, 0, sizeof legacy);
         SSL_CTX *a = harness_server_ctx(v);
         SSL_CTX *b = harness_server_ctx(v);

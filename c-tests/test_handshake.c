@@ -14,18 +14,7 @@
 static const int versions[] = {TLS1_2_VERSION, TLS1_3_VERSION};
 static char *tmp;
 
-static const char *vname(int v)
-{
-    return v == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2";
-}
-
-static tlsext_keyring *new_ring(void)
-{
-    tlsext_keyring *ring = NULL;
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK && ring != NULL);
-    return ring;
-}
-
+/* Adds a fresh random nginx-layout key of `size` bytes to the ring (which must take it). */
 static void add_random_key(tlsext_keyring *ring, size_t size, uint8_t *key_out)
 {
     uint8_t key[80];
@@ -34,14 +23,6 @@ static void add_random_key(tlsext_keyring *ring, size_t size, uint8_t *key_out)
               TLSEXT_RESULT_OK);
     if (key_out != NULL)
         memcpy(key_out, key, size);
-}
-
-/* A server context for `version` that takes its tickets from `ring`. */
-static SSL_CTX *ring_server(int version, tlsext_keyring *ring)
-{
-    SSL_CTX *ctx = harness_server_ctx(version);
-    CHECK_RES(tlsext_ssl_ctx_use_keyring(ctx, ring), TLSEXT_RESULT_OK);
-    return ctx;
 }
 
 /* The key name at the front of the session's ticket (false if it has none). */
@@ -76,11 +57,10 @@ static void full_then_resume(size_t key_size)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s, %zu-byte key\n", vname(v), key_size);
+        printf("  %s, %zu-byte key\n", harness_version_name(v), key_size);
         uint8_t key[80];
-        tlsext_keyring *ring = new_ring();
-        add_random_key(ring, key_size, key);
-        SSL_CTX *s = ring_server(v, ring), *c = harness_client_ctx(v);
+        tlsext_keyring *ring = harness_keyring_random(key_size, key);
+        SSL_CTX *s = harness_keyring_server_ctx(v, ring), *c = harness_client_ctx(v);
         hs_result a, b, d;
 
         harness_handshake(s, c, NULL, &a);
@@ -137,11 +117,10 @@ static void test_rotation(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
+        printf("  %s\n", harness_version_name(v));
         uint8_t a[80], b[80], name[NAME_LEN];
-        tlsext_keyring *ring = new_ring();
-        add_random_key(ring, 80, a);
-        SSL_CTX *s = ring_server(v, ring), *c = harness_client_ctx(v);
+        tlsext_keyring *ring = harness_keyring_random(80, a);
+        SSL_CTX *s = harness_keyring_server_ctx(v, ring), *c = harness_client_ctx(v);
         hs_result r1, r2, r3, r4, r5;
 
         harness_handshake(s, c, NULL, &r1);
@@ -201,11 +180,10 @@ static void test_tampered_ticket(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
+        printf("  %s\n", harness_version_name(v));
         uint8_t key[80];
-        tlsext_keyring *ring = new_ring();
-        add_random_key(ring, 80, key);
-        SSL_CTX *s = ring_server(v, ring), *c = harness_client_ctx(v);
+        tlsext_keyring *ring = harness_keyring_random(80, key);
+        SSL_CTX *s = harness_keyring_server_ctx(v, ring), *c = harness_client_ctx(v);
         hs_result a, b;
         harness_handshake(s, c, NULL, &a);
         CHECK(a.ok);
@@ -214,18 +192,16 @@ static void test_tampered_ticket(void)
         /* name, IV, first ciphertext block, last ciphertext block, MAC */
         const size_t offsets[] = {0, 15, 16, 32, tlen - 33, tlen - 1};
         for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++) {
-            SSL_SESSION *bad = harness_session_flip_ticket(a.session, offsets[k]);
-            CHECK(bad != NULL);
-            if (bad == NULL)
+            bool offered = harness_handshake_flipped(s, c, a.session, offsets[k], &b);
+            CHECK(offered);
+            if (!offered)
                 continue;
-            harness_handshake(s, c, bad, &b);
             CHECK(b.ok);
             CHECK(!b.resumed);
             CHECK(!b.server_resumed);
             CHECK(b.tickets >= 1);
             CHECK_TICKET_NAME(b.session, key);
             hs_result_clear(&b);
-            SSL_SESSION_free(bad);
         }
         /* Garbage of other lengths: too short for a key name, odd sizes, very long. */
         const size_t lens[] = {1, 31, 32, 79, 81, 2000};
@@ -234,15 +210,13 @@ static void test_tampered_ticket(void)
             harness_random(junk, lens[k]);
             if (lens[k] >= NAME_LEN)
                 memcpy(junk, key, NAME_LEN); /* a known key name, to reach the MAC check */
-            SSL_SESSION *bad = harness_session_with_ticket(a.session, junk, lens[k]);
-            CHECK(bad != NULL);
-            if (bad == NULL)
+            bool offered = harness_handshake_with_ticket(s, c, a.session, junk, lens[k], &b);
+            CHECK(offered);
+            if (!offered)
                 continue;
-            harness_handshake(s, c, bad, &b);
             CHECK(b.ok);
             CHECK(!b.resumed);
             hs_result_clear(&b);
-            SSL_SESSION_free(bad);
         }
         hs_result_clear(&a);
         SSL_CTX_free(s);
@@ -256,12 +230,12 @@ static void test_two_contexts_share_ring(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
+        printf("  %s\n", harness_version_name(v));
         uint8_t key[80];
-        tlsext_keyring *ring = new_ring();
-        add_random_key(ring, 80, key);
-        SSL_CTX *sa = ring_server(v, ring), *sb = ring_server(v, ring);
-        SSL_CTX *other = ring_server(v, ring);
+        tlsext_keyring *ring = harness_keyring_random(80, key);
+        SSL_CTX *sa = harness_keyring_server_ctx(v, ring);
+        SSL_CTX *sb = harness_keyring_server_ctx(v, ring);
+        SSL_CTX *other = harness_keyring_server_ctx(v, ring);
         SSL_CTX *c = harness_client_ctx(v);
         hs_result a, b, d, e;
         harness_handshake(sa, c, NULL, &a);
@@ -297,9 +271,8 @@ static void test_ring_freed_after_attach(void)
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
         uint8_t key[80];
-        tlsext_keyring *ring = new_ring();
-        add_random_key(ring, 80, key);
-        SSL_CTX *s = ring_server(v, ring), *c = harness_client_ctx(v);
+        tlsext_keyring *ring = harness_keyring_random(80, key);
+        SSL_CTX *s = harness_keyring_server_ctx(v, ring), *c = harness_client_ctx(v);
         tlsext_keyring_free(ring);
         ring = NULL;
         hs_result a, b;
@@ -321,7 +294,7 @@ static void test_empty_ring_attached(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        tlsext_keyring *ring = new_ring();
+        tlsext_keyring *ring = harness_keyring_new();
         SSL_CTX *s = harness_server_ctx(v), *c = harness_client_ctx(v);
         tlsext_result r = tlsext_ssl_ctx_use_keyring(s, ring);
         CHECK(r == TLSEXT_RESULT_OK || r == TLSEXT_RESULT_EMPTY_RING);
@@ -352,10 +325,9 @@ static void test_empty_ring_attached(void)
 static void test_attach_replaces_ring(void)
 {
     uint8_t k1[80], k2[80];
-    tlsext_keyring *r1 = new_ring(), *r2 = new_ring();
-    add_random_key(r1, 80, k1);
-    add_random_key(r2, 80, k2);
-    SSL_CTX *s = ring_server(TLS1_3_VERSION, r1), *c = harness_client_ctx(TLS1_3_VERSION);
+    tlsext_keyring *r1 = harness_keyring_random(80, k1), *r2 = harness_keyring_random(80, k2);
+    SSL_CTX *s = harness_keyring_server_ctx(TLS1_3_VERSION, r1);
+    SSL_CTX *c = harness_client_ctx(TLS1_3_VERSION);
     CHECK_RES(tlsext_ssl_ctx_use_keyring(s, r2), TLSEXT_RESULT_OK);
     tlsext_keyring_free(r1);
     tlsext_keyring_free(r2);
@@ -404,18 +376,14 @@ static void *reload_loop(void *arg)
 static void test_reload_during_handshakes(void)
 {
     uint8_t keys[3][80];
-    char text[1024] = "";
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3; i++)
         harness_random_key(keys[i], 80);
-        char *line = harness_base64(keys[i], 80);
-        strcat(text, line);
-        strcat(text, "\n");
-        free(line);
-    }
+    char *text = harness_haproxy_text(keys, 3, 80);
     char *path = harness_write_file(tmp, "reload.txt", text, strlen(text));
-    tlsext_keyring *ring = new_ring();
+    free(text);
+    tlsext_keyring *ring = harness_keyring_new();
     CHECK_RES(tlsext_keyring_load_file(ring, path, TLSEXT_KEY_FORMAT_AUTO), TLSEXT_RESULT_OK);
-    SSL_CTX *s = ring_server(0, ring);
+    SSL_CTX *s = harness_keyring_server_ctx(0, ring);
     SSL_CTX *c12 = harness_client_ctx(TLS1_2_VERSION), *c13 = harness_client_ctx(TLS1_3_VERSION);
 
     struct reloader rl = {ring, path, 0, 0, 0};

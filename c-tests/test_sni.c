@@ -10,17 +10,11 @@
 #include <time.h>
 
 #include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include "harness.h"
 
 static const int versions[] = {TLS1_2_VERSION, TLS1_3_VERSION};
 static char *tmp;
-
-static const char *vname(int v)
-{
-    return v == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2";
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Certificates and files                                                                     */
@@ -37,30 +31,7 @@ static cert_pair make_cert(const char *cn, const char *san)
 {
     static long serial = 100;
     cert_pair p;
-    p.key = EVP_EC_gen("P-256");
-    HARNESS_REQUIRE(p.key != NULL);
-    X509 *x = X509_new();
-    HARNESS_REQUIRE(x != NULL);
-    HARNESS_REQUIRE(X509_set_version(x, X509_VERSION_3) == 1);
-    HARNESS_REQUIRE(ASN1_INTEGER_set(X509_get_serialNumber(x), serial++) == 1);
-    HARNESS_REQUIRE(X509_gmtime_adj(X509_getm_notBefore(x), -3600) != NULL);
-    HARNESS_REQUIRE(X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365) != NULL);
-    X509_NAME *name = X509_get_subject_name(x);
-    HARNESS_REQUIRE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                               (const unsigned char *)cn, -1, -1, 0) == 1);
-    HARNESS_REQUIRE(X509_set_issuer_name(x, name) == 1);
-    HARNESS_REQUIRE(X509_set_pubkey(x, p.key) == 1);
-    if (san != NULL) {
-        X509V3_CTX v3;
-        X509V3_set_ctx_nodb(&v3);
-        X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-        X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
-        HARNESS_REQUIRE(ext != NULL);
-        HARNESS_REQUIRE(X509_add_ext(x, ext, -1) == 1);
-        X509_EXTENSION_free(ext);
-    }
-    HARNESS_REQUIRE(X509_sign(x, p.key, EVP_sha256()) > 0);
-    p.cert = x;
+    p.cert = harness_self_signed(cn, san, serial++, &p.key);
     return p;
 }
 
@@ -121,30 +92,7 @@ static const char *const b_names[] = {"*.apps.example.com"};
 /* A server context serving `p`, tickets only (no stateful cache), `version` (0 = any). */
 static SSL_CTX *plain_server(int version, const cert_pair *p)
 {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    HARNESS_REQUIRE(ctx != NULL);
-    HARNESS_REQUIRE(SSL_CTX_use_certificate(ctx, p->cert) == 1);
-    HARNESS_REQUIRE(SSL_CTX_use_PrivateKey(ctx, p->key) == 1);
-    HARNESS_REQUIRE(SSL_CTX_check_private_key(ctx) == 1);
-    HARNESS_REQUIRE(SSL_CTX_set_session_id_context(ctx, (const unsigned char *)HARNESS_SID_CTX,
-                                                   sizeof HARNESS_SID_CTX - 1) == 1);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    if (version != 0) {
-        HARNESS_REQUIRE(SSL_CTX_set_min_proto_version(ctx, version) == 1);
-        HARNESS_REQUIRE(SSL_CTX_set_max_proto_version(ctx, version) == 1);
-    }
-    return ctx;
-}
-
-static tlsext_keyring *new_ring(void)
-{
-    uint8_t key[80];
-    tlsext_keyring *ring = NULL;
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK && ring != NULL);
-    harness_random_key(key, sizeof key);
-    HARNESS_REQUIRE(tlsext_keyring_add_key(ring, key, sizeof key, TLSEXT_KEY_FORMAT_NGINX) ==
-                    TLSEXT_RESULT_OK);
-    return ring;
+    return harness_server_ctx_with(version, p->cert, p->key);
 }
 
 /* A router with vhost A (from the PEM files) and vhost B (from another SSL_CTX, freed at
@@ -417,8 +365,8 @@ static void test_routing(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
-        tlsext_keyring *ring = new_ring();
+        printf("  %s\n", harness_version_name(v));
+        tlsext_keyring *ring = harness_keyring_random(80, NULL);
         SSL_CTX *s = sni_server(v, ring, NULL), *c = harness_client_ctx(v);
         expect_cert(s, c, "www.example.com", "www.example.com", v);
         expect_cert(s, c, "example.com", "www.example.com", v);
@@ -441,8 +389,8 @@ static void test_servername_acknowledged(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
-        tlsext_keyring *ring = new_ring();
+        printf("  %s\n", harness_version_name(v));
+        tlsext_keyring *ring = harness_keyring_random(80, NULL);
         SSL_CTX *s = sni_server(v, ring, NULL), *c = harness_client_ctx(v);
         sni_hs r;
 
@@ -475,8 +423,8 @@ static void test_tickets_bound_to_vhost(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
-        tlsext_keyring *ring = new_ring();
+        printf("  %s\n", harness_version_name(v));
+        tlsext_keyring *ring = harness_keyring_random(80, NULL);
         SSL_CTX *s = sni_server(v, ring, NULL), *c = harness_client_ctx(v);
 
         SSL_SESSION *www = ticket_for(s, c, "www.example.com", "www.example.com");
@@ -512,8 +460,9 @@ static void test_shared_ring_two_contexts(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
-        tlsext_keyring *ring = new_ring(), *other = new_ring();
+        printf("  %s\n", harness_version_name(v));
+        tlsext_keyring *ring = harness_keyring_random(80, NULL);
+        tlsext_keyring *other = harness_keyring_random(80, NULL);
         SSL_CTX *s1 = sni_server(v, ring, NULL), *s2 = sni_server(v, ring, NULL);
         SSL_CTX *s3 = sni_server(v, other, NULL), *c = harness_client_ctx(v);
 
@@ -556,8 +505,8 @@ static void test_strict(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
-        tlsext_keyring *ring = new_ring();
+        printf("  %s\n", harness_version_name(v));
+        tlsext_keyring *ring = harness_keyring_random(80, NULL);
         tlsext_sni_router *router = NULL;
         SSL_CTX *s = sni_server(v, ring, &router), *c = harness_client_ctx(v);
         /* Set after attaching: the context sees the router's changes at once. */
@@ -621,8 +570,8 @@ static void test_app_callbacks(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
-        tlsext_keyring *ring = new_ring();
+        printf("  %s\n", harness_version_name(v));
+        tlsext_keyring *ring = harness_keyring_random(80, NULL);
         SSL_CTX *s = sni_server(v, ring, NULL), *c = harness_client_ctx(v);
         SSL_CTX_set_tlsext_servername_callback(s, app_servername_cb);
         SSL_CTX_set_tlsext_servername_arg(s, &app_sn_state);
@@ -795,8 +744,8 @@ static void test_router_freed_after_use(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
-        tlsext_keyring *ring = new_ring();
+        printf("  %s\n", harness_version_name(v));
+        tlsext_keyring *ring = harness_keyring_random(80, NULL);
         tlsext_sni_router *r = new_router();
         SSL_CTX *s1 = plain_server(v, &def_cert), *s2 = plain_server(v, &def_cert);
         SSL_CTX *c = harness_client_ctx(v);
@@ -824,7 +773,7 @@ static void test_no_keyring(void)
 {
     for (size_t i = 0; i < 2; i++) {
         int v = versions[i];
-        printf("  %s\n", vname(v));
+        printf("  %s\n", harness_version_name(v));
         SSL_CTX *s = sni_server(v, NULL, NULL), *c = harness_client_ctx(v);
         expect_cert(s, c, "www.example.com", "www.example.com", v);
         expect_cert(s, c, "x.apps.example.com", "apps.example.com", v);
@@ -877,7 +826,7 @@ static void test_certificate_reload(void)
     write_pem(crt, v1.cert, NULL);
     write_pem(key, NULL, v1.key);
 
-    tlsext_keyring *ring = new_ring();
+    tlsext_keyring *ring = harness_keyring_random(80, NULL);
     tlsext_sni_router *r = NULL;
     CHECK_RES(tlsext_sni_router_new(&r), TLSEXT_RESULT_OK);
     const char *const names[] = {"reload.test"};

@@ -50,8 +50,12 @@ static char tag_b[] = "B";
 
 static char label[64]; /* "TLSv1.2 resume-B": prefixes every line */
 
-static int legacy_calls, legacy_enc1, legacy_enc0;
-static int evp_calls, evp_enc1, evp_enc0;
+/* Calls of one application ticket callback: all of them, with enc=1 and with enc=0. */
+typedef struct cb_calls {
+    int calls, enc1, enc0;
+} cb_calls;
+
+static cb_calls legacy_calls, evp_calls;
 
 static const char *vname(int v)
 {
@@ -79,35 +83,54 @@ static int client_hello_cb(SSL *s, int *al, void *arg)
     return SSL_CLIENT_HELLO_SUCCESS;
 }
 
-/* Legacy ticket-key callback (cmd 72) with fixed keys; TLS 1.3 resumptions get renewed. */
-static int legacy_ticket_cb(SSL *s, unsigned char key_name[16], unsigned char *iv,
-                            EVP_CIPHER_CTX *cctx, HMAC_CTX *hctx, int enc)
+/*
+ * What both application ticket-key callbacks do with the fixed cb_key, the MAC context being
+ * keyed by mac_key(hctx): a new ticket gets cb_key's name and a random IV; a ticket under
+ * another name is unknown (0); TLS 1.3 resumptions get renewed (2). Counts the call in *n and
+ * prints it as `what`.
+ */
+static int fixed_key_ticket(const char *what, cb_calls *n, int (*mac_key)(void *hctx), SSL *s,
+                            unsigned char key_name[16], unsigned char *iv,
+                            EVP_CIPHER_CTX *cctx, void *hctx, int enc)
 {
     int ret;
-    legacy_calls++;
+    n->calls++;
     if (enc) {
-        legacy_enc1++;
+        n->enc1++;
         memcpy(key_name, cb_key, 16);
         ret = RAND_bytes(iv, 16) == 1 &&
                       EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, cb_key + 48, iv) == 1 &&
-                      HMAC_Init_ex(hctx, cb_key + 16, 32, EVP_sha256(), NULL) == 1
+                      mac_key(hctx) == 1
                   ? 1
                   : -1;
     } else {
-        legacy_enc0++;
+        n->enc0++;
         if (memcmp(key_name, cb_key, 16) != 0)
             ret = 0;
-        else if (HMAC_Init_ex(hctx, cb_key + 16, 32, EVP_sha256(), NULL) != 1 ||
+        else if (mac_key(hctx) != 1 ||
                  EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, cb_key + 48, iv) != 1)
             ret = -1;
         else
             ret = SSL_version(s) == TLS1_3_VERSION ? 2 : 1;
     }
-    printf("[%s] app_ticket_key_cb enc=%d -> %d\n", label, enc, ret);
+    printf("[%s] %s enc=%d -> %d\n", label, what, enc, ret);
     return ret;
 }
 
-static int evp_mac_key(EVP_MAC_CTX *hctx)
+static int hmac_mac_key(void *hctx)
+{
+    return HMAC_Init_ex(hctx, cb_key + 16, 32, EVP_sha256(), NULL);
+}
+
+/* Legacy ticket-key callback (cmd 72) with fixed keys; TLS 1.3 resumptions get renewed. */
+static int legacy_ticket_cb(SSL *s, unsigned char key_name[16], unsigned char *iv,
+                            EVP_CIPHER_CTX *cctx, HMAC_CTX *hctx, int enc)
+{
+    return fixed_key_ticket("app_ticket_key_cb", &legacy_calls, hmac_mac_key, s, key_name, iv,
+                            cctx, hctx, enc);
+}
+
+static int evp_mac_key(void *hctx)
 {
     char digest[] = "SHA256";
     OSSL_PARAM params[3];
@@ -121,28 +144,8 @@ static int evp_mac_key(EVP_MAC_CTX *hctx)
 static int evp_ticket_cb(SSL *s, unsigned char key_name[16], unsigned char *iv,
                          EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
 {
-    int ret;
-    evp_calls++;
-    if (enc) {
-        evp_enc1++;
-        memcpy(key_name, cb_key, 16);
-        ret = RAND_bytes(iv, 16) == 1 &&
-                      EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, cb_key + 48, iv) == 1 &&
-                      evp_mac_key(hctx) == 1
-                  ? 1
-                  : -1;
-    } else {
-        evp_enc0++;
-        if (memcmp(key_name, cb_key, 16) != 0)
-            ret = 0;
-        else if (evp_mac_key(hctx) != 1 ||
-                 EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, cb_key + 48, iv) != 1)
-            ret = -1;
-        else
-            ret = SSL_version(s) == TLS1_3_VERSION ? 2 : 1;
-    }
-    printf("[%s] app_evp_ticket_cb enc=%d -> %d\n", label, enc, ret);
-    return ret;
+    return fixed_key_ticket("app_evp_ticket_cb", &evp_calls, evp_mac_key, s, key_name, iv, cctx,
+                            hctx, enc);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -210,8 +213,8 @@ static void scenario(int version, const struct options *o, int *failed)
     SSL_CTX *b = server(version, tag_b, o);
     SSL_CTX *c = harness_client_ctx(version);
 
-    legacy_calls = legacy_enc1 = legacy_enc0 = 0;
-    evp_calls = evp_enc1 = evp_enc0 = 0;
+    memset(&legacy_calls, 0, sizeof legacy_calls);
+    memset(&evp_calls, 0, sizeof evp_calls);
 
     hs_result full, ra, rb;
     connect_once(version, "full-A", a, c, NULL, &full, failed);
@@ -223,10 +226,10 @@ static void scenario(int version, const struct options *o, int *failed)
     SSL_SESSION_free(copy);
 
     snprintf(label, sizeof label, "%s totals", vname(version));
-    printf("[%s] app_ticket_key_cb calls=%d enc1=%d enc0=%d\n", label, legacy_calls,
-           legacy_enc1, legacy_enc0);
-    printf("[%s] app_evp_ticket_cb calls=%d enc1=%d enc0=%d\n", label, evp_calls, evp_enc1,
-           evp_enc0);
+    printf("[%s] app_ticket_key_cb calls=%d enc1=%d enc0=%d\n", label, legacy_calls.calls,
+           legacy_calls.enc1, legacy_calls.enc0);
+    printf("[%s] app_evp_ticket_cb calls=%d enc1=%d enc0=%d\n", label, evp_calls.calls,
+           evp_calls.enc1, evp_calls.enc0);
     fflush(stdout);
 
     hs_result_clear(&full);

@@ -95,10 +95,7 @@ static inline SSL_CTX *stress_client_ctx(int version)
     HARNESS_REQUIRE(ctx != NULL);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-    if (version != 0) {
-        HARNESS_REQUIRE(SSL_CTX_set_min_proto_version(ctx, version) == 1);
-        HARNESS_REQUIRE(SSL_CTX_set_max_proto_version(ctx, version) == 1);
-    }
+    harness_set_version(ctx, version);
     return ctx;
 }
 
