@@ -19,21 +19,10 @@ static char *dir;
 
 static void make_pair(int i)
 {
-    EVP_PKEY *key = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    HARNESS_REQUIRE(key != NULL && x != NULL);
     char cn[64];
     snprintf(cn, sizeof cn, "vhost%d.bench.test", i);
-    HARNESS_REQUIRE(X509_set_version(x, X509_VERSION_3) == 1);
-    HARNESS_REQUIRE(ASN1_INTEGER_set(X509_get_serialNumber(x), i + 1) == 1);
-    HARNESS_REQUIRE(X509_gmtime_adj(X509_getm_notBefore(x), -3600) != NULL);
-    HARNESS_REQUIRE(X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 30) != NULL);
-    X509_NAME *name = X509_get_subject_name(x);
-    HARNESS_REQUIRE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (unsigned char *)cn, -1,
-                                               -1, 0) == 1);
-    HARNESS_REQUIRE(X509_set_issuer_name(x, name) == 1);
-    HARNESS_REQUIRE(X509_set_pubkey(x, key) == 1);
-    HARNESS_REQUIRE(X509_sign(x, key, EVP_sha256()) > 0);
+    EVP_PKEY *key = NULL;
+    X509 *x = harness_self_signed(cn, NULL, i + 1, &key);
     char file[64];
     snprintf(file, sizeof file, "v%d.crt", i);
     char *p = harness_path(dir, file);

@@ -51,16 +51,6 @@ static bench_case cases[] = {
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
-static SSL_CTX *lean_client(int version)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    HARNESS_REQUIRE(ctx != NULL);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-    HARNESS_REQUIRE(SSL_CTX_set_min_proto_version(ctx, version) == 1);
-    HARNESS_REQUIRE(SSL_CTX_set_max_proto_version(ctx, version) == 1);
-    return ctx;
-}
-
 /* Server calls outside any measured case (making the sessions to resume). */
 BENCH_SERVER_FN(srv_setup)
 
@@ -70,10 +60,7 @@ static void setup(const char *only)
 {
     uint8_t key[80]; /* nginx/OpenSSL 80-byte layout: name, HMAC key, AES key */
     harness_random_key(key, sizeof key);
-    tlsext_keyring *ring = NULL;
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
-    HARNESS_REQUIRE(tlsext_keyring_add_key(ring, key, 80, TLSEXT_KEY_FORMAT_OPENSSL) ==
-                    TLSEXT_RESULT_OK);
+    tlsext_keyring *ring = harness_keyring_with_key(key, 80, TLSEXT_KEY_FORMAT_OPENSSL);
     for (size_t i = 0; i < NCASES; i++) {
         bench_case *c = &cases[i];
         c->server = harness_server_ctx(c->version);
@@ -81,7 +68,7 @@ static void setup(const char *only)
             HARNESS_REQUIRE(tlsext_ssl_ctx_use_keyring(c->server, ring) == TLSEXT_RESULT_OK);
         else
             HARNESS_REQUIRE(SSL_CTX_set_tlsext_ticket_keys(c->server, key, sizeof key) == 1);
-        c->client = lean_client(c->version);
+        c->client = bench_lean_client(c->version);
     }
     tlsext_keyring_free(ring); /* the contexts keep their references */
     /* A session to resume, from the *other* mode's server (same key: tickets are

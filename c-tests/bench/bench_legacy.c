@@ -80,9 +80,7 @@ static void setup(void)
     HARNESS_REQUIRE(EVP_DecryptInit_ex(dec_template, aes, NULL, key + 48, NULL) == 1);
     EVP_CIPHER_free(aes);
 
-    tlsext_keyring *ring = NULL;
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
-    HARNESS_REQUIRE(tlsext_keyring_add_key(ring, key, 80, TLSEXT_KEY_FORMAT_OPENSSL) == TLSEXT_RESULT_OK);
+    tlsext_keyring *ring = harness_keyring_with_key(key, 80, TLSEXT_KEY_FORMAT_OPENSSL);
     for (size_t i = 0; i < NMODES; i++)
         modes[i].server = harness_server_ctx(TLS1_2_VERSION);
     HARNESS_REQUIRE(SSL_CTX_set_tlsext_ticket_keys(modes[0].server, key, sizeof key) == 1);
@@ -168,11 +166,7 @@ int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "time";
     setup();
-    client = SSL_CTX_new(TLS_client_method());
-    HARNESS_REQUIRE(client != NULL);
-    SSL_CTX_set_verify(client, SSL_VERIFY_NONE, NULL);
-    HARNESS_REQUIRE(SSL_CTX_set_min_proto_version(client, TLS1_2_VERSION) == 1);
-    HARNESS_REQUIRE(SSL_CTX_set_max_proto_version(client, TLS1_2_VERSION) == 1);
+    client = bench_lean_client(TLS1_2_VERSION);
     for (size_t k = 0; k < NMODES; k++)
         make_session(k);
     int rc = strcmp(what, "count") == 0 ? count_mode(argc > 2 ? atoi(argv[2]) : 50)

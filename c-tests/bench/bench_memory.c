@@ -21,16 +21,6 @@
 
 BENCH_SERVER_FN(srv_memory)
 
-static SSL_CTX *client_ctx(int version)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    HARNESS_REQUIRE(ctx != NULL);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-    HARNESS_REQUIRE(SSL_CTX_set_min_proto_version(ctx, version) == 1);
-    HARNESS_REQUIRE(SSL_CTX_set_max_proto_version(ctx, version) == 1);
-    return ctx;
-}
-
 static size_t heap_in_use(void)
 {
     struct mallinfo2 mi = mallinfo2();
@@ -54,14 +44,10 @@ int main(int argc, char **argv)
         SSL_CTX_set_timeout(server, 3600);
         SSL_CTX_set_options(server, SSL_OP_NO_TICKET);
     } else {
-        uint8_t key[80];
-        harness_random_key(key, sizeof key);
-        HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
-        HARNESS_REQUIRE(tlsext_keyring_add_key(ring, key, 80, TLSEXT_KEY_FORMAT_NGINX) ==
-                        TLSEXT_RESULT_OK);
+        ring = harness_keyring_random(80, NULL);
         HARNESS_REQUIRE(tlsext_ssl_ctx_use_keyring(server, ring) == TLSEXT_RESULT_OK);
     }
-    SSL_CTX *client = client_ctx(version);
+    SSL_CTX *client = bench_lean_client(version);
 
     long samples[3] = {0, clients / 2, clients - 1};
     SSL_SESSION *kept[3] = {NULL, NULL, NULL};

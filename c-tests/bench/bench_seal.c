@@ -127,10 +127,7 @@ int main(int argc, char **argv)
     harness_random_key(key, sizeof key);
     for (size_t i = 0; i < PT_LEN; i++)
         pt[i] = (uint8_t)i;
-    tlsext_keyring *ring = NULL;
-    HARNESS_REQUIRE(tlsext_keyring_new(&ring) == TLSEXT_RESULT_OK);
-    HARNESS_REQUIRE(tlsext_keyring_add_key(ring, key, 80, TLSEXT_KEY_FORMAT_NGINX) ==
-                    TLSEXT_RESULT_OK);
+    tlsext_keyring *ring = harness_keyring_with_key(key, 80, TLSEXT_KEY_FORMAT_NGINX);
     evp_sealer e;
     evp_init(&e, key);
 
