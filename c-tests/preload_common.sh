@@ -2,7 +2,8 @@
 #
 # Provides: $PROBE (build/tls_probe), $LIB (the shim, absolute), $VALGRIND_CMD (array),
 # $tmp (removed on exit), shim_env (an `env` prefix that unsets every TLSEXT_SHIM_* variable),
-# the option combinations in $PROBE_OPTIONS, and pass/fail counters with a summary.
+# the option combinations in $PROBE_OPTIONS, parse_args (the scripts' one option, --valgrind),
+# and pass/fail counters with a summary.
 #
 # Valgrind and LD_PRELOAD: run `LD_PRELOAD=$LIB valgrind ... $PROBE`. Valgrind keeps the
 # caller's LD_PRELOAD for the program it runs (after its own vgpreload_*.so), so the shim is
@@ -50,6 +51,16 @@ check() {
 summary() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
+}
+
+# parse_args "$@": the scripts' command line, nothing or --valgrind; sets $use_valgrind (0/1).
+parse_args() {
+    use_valgrind=0
+    case "${1:-}" in
+    "") ;;
+    --valgrind) use_valgrind=1 ;;
+    *) echo "usage: $0 [--valgrind]" >&2; exit 2 ;;
+    esac
 }
 
 # A file name for an option combination: "" -> none, "--app-keys --app-cb" -> app-keys_app-cb.

@@ -9,13 +9,7 @@
 # Env: PROBE, LIB, VALGRIND (see preload_common.sh). Last line: "N passed, M failed".
 set -euo pipefail
 source "$(dirname "$0")/preload_common.sh"
-
-use_valgrind=0
-case "${1:-}" in
-"") ;;
---valgrind) use_valgrind=1 ;;
-*) echo "usage: $0 [--valgrind]" >&2; exit 2 ;;
-esac
+parse_args "$@"
 
 for opts in "${PROBE_OPTIONS[@]}"; do
     name=$(opt_name "$opts")
