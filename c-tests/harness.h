@@ -536,6 +536,16 @@ static inline bool harness_read(SSL *to, void *buf, size_t n)
     return got == n;
 }
 
+/* After a handshake: "ping" from client to server and "pong" back; true if both arrive. */
+static inline bool harness_ping_pong(SSL *c, SSL *s)
+{
+    char buf[4];
+    size_t w = 0;
+    return SSL_write_ex(c, "ping", 4, &w) == 1 && w == 4 && harness_read(s, buf, 4) &&
+           memcmp(buf, "ping", 4) == 0 && SSL_write_ex(s, "pong", 4, &w) == 1 && w == 4 &&
+           harness_read(c, buf, 4) && memcmp(buf, "pong", 4) == 0;
+}
+
 /*
  * A server and a client connection joined by an in-memory BIO pair, in accept and connect
  * state, ready to be pumped.
@@ -582,15 +592,7 @@ static inline void harness_handshake(SSL_CTX *sctx, SSL_CTX *cctx, SSL_SESSION *
         if (cdone < 0 || sdone < 0)
             break;
     }
-    bool ok = cdone == 1 && sdone == 1;
-    if (ok) {
-        char buf[4];
-        size_t w = 0;
-        ok = SSL_write_ex(c, "ping", 4, &w) == 1 && w == 4 && harness_read(s, buf, 4) &&
-             memcmp(buf, "ping", 4) == 0;
-        ok = ok && SSL_write_ex(s, "pong", 4, &w) == 1 && w == 4 && harness_read(c, buf, 4) &&
-             memcmp(buf, "pong", 4) == 0;
-    }
+    bool ok = cdone == 1 && sdone == 1 && harness_ping_pong(c, s);
     if (!ok) {
         printf("  handshake failed (client %d, server %d):\n", cdone, sdone);
         ERR_print_errors_fp(stdout);

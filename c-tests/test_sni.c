@@ -254,12 +254,7 @@ static void sni_handshake(SSL_CTX *sctx, SSL_CTX *cctx, const char *sni,
     }
     bool ok = cdone == 1 && sdone == 1;
     if (ok) {
-        char buf[4];
-        size_t w = 0;
-        ok = SSL_write_ex(c, "ping", 4, &w) == 1 && w == 4 && harness_read(s, buf, 4) &&
-             memcmp(buf, "ping", 4) == 0;
-        ok = ok && SSL_write_ex(s, "pong", 4, &w) == 1 && w == 4 && harness_read(c, buf, 4) &&
-             memcmp(buf, "pong", 4) == 0;
+        ok = harness_ping_pong(c, s);
         drain_errors(&r->cerr);
     }
     r->ok = ok;
