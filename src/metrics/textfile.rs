@@ -90,7 +90,9 @@ pub fn remove_stale(dir: &Path, own: u32, alive: impl Fn(u32) -> bool) -> usize 
     removed
 }
 
-/// "At most once per interval", lock-free: the next due time in an atomic.
+/// "At most once per interval", lock-free: the next due time in an atomic. The unit is the
+/// caller's: seconds for the metrics file, milliseconds for the lazy file checks on the
+/// handshake path; `now` is always passed in.
 #[derive(Debug)]
 pub struct RateLimit {
     interval: u64,
@@ -98,10 +100,10 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// Due at once, then every `interval` seconds (at least 1).
-    pub const fn new(interval_secs: u64) -> RateLimit {
+    /// Due at once, then every `interval` (at least 1).
+    pub const fn new(interval: u64) -> RateLimit {
         RateLimit {
-            interval: if interval_secs == 0 { 1 } else { interval_secs },
+            interval: if interval == 0 { 1 } else { interval },
             next_due: AtomicU64::new(0),
         }
     }

@@ -18,11 +18,11 @@ use once_cell::sync::Lazy;
 use openssl_sys::{CRYPTO_EX_DATA, SSL};
 
 use crate::codec::ServerNameList;
+use crate::metrics::RateLimit;
 use crate::sni::{Pattern, VhostTable};
 use crate::ticket::source::Signature;
 use crate::ticket::{KeyRing, Snapshot};
 
-use super::Throttle;
 use super::ctx::ctx_state;
 use super::sys;
 use super::vhost::Certs;
@@ -120,7 +120,7 @@ pub struct SniRouter {
     writer: Mutex<()>,
     strict: AtomicBool,
     /// When the certificate files are looked at again.
-    reload: Throttle,
+    reload: RateLimit,
 }
 
 impl Default for SniRouter {
@@ -136,7 +136,7 @@ impl SniRouter {
             table: ArcSwap::from_pointee((VhostTable::new(), Vec::new())),
             writer: Mutex::new(()),
             strict: AtomicBool::new(false),
-            reload: Throttle::new(reload_interval_ms),
+            reload: RateLimit::new(reload_interval_ms),
         }
     }
 
@@ -205,7 +205,7 @@ impl SniRouter {
     }
 
     fn maybe_reload(&self) {
-        if !self.reload.ready() {
+        if !self.reload.try_acquire(super::now_ms()) {
             return;
         }
         for v in self.table.load().1.iter() {

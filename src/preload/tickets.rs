@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 
 use crate::config::{KeySource, TicketSettings};
-use crate::openssl::Throttle;
+use crate::metrics::RateLimit;
+use crate::openssl::now_ms;
 use std::num::NonZeroU64;
 use std::path::PathBuf;
 
@@ -31,7 +32,7 @@ pub struct TicketManager {
     ring: Arc<KeyRing>,
     source: Mutex<Source>,
     /// When the source is looked at again.
-    poll: Throttle,
+    poll: RateLimit,
     describe: String,
 }
 
@@ -76,7 +77,7 @@ impl TicketManager {
         let manager = TicketManager {
             ring: Arc::new(KeyRing::new()),
             source: Mutex::new(source),
-            poll: Throttle::new(u64::try_from(t.reload_interval.as_millis()).unwrap_or(u64::MAX)),
+            poll: RateLimit::new(u64::try_from(t.reload_interval.as_millis()).unwrap_or(u64::MAX)),
             describe,
         };
         // Every failure below logs its own single line (naming the file and the reason).
@@ -97,7 +98,7 @@ impl TicketManager {
     /// Looks at the source if the reload interval has passed; never blocks (another thread
     /// already looking is enough).
     pub fn maybe_poll(&self) {
-        if self.poll.ready() {
+        if self.poll.try_acquire(now_ms()) {
             self.poll_now();
         }
     }
